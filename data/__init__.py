@@ -1,0 +1,1 @@
+"""Reading, segmenting and annotating bulletins. Pure Python: nothing here imports torch or transformers."""

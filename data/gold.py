@@ -1,0 +1,69 @@
+"""Read and write gold JSON Lines; every problem is reported as file:line and the good lines are kept."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from data.errors import AnnotationError
+from data.labels import LabelSet
+from data.types import GoldCase
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GoldFile:
+    """The valid cases of one gold file plus one message per rejected line."""
+
+    path: Path
+    cases: list[GoldCase]
+    problems: list[str]
+
+
+def read_gold_jsonl(path: str | Path, label_set: LabelSet) -> GoldFile:
+    """Parse a gold JSONL file, keeping every valid line.
+
+    Why not raise on the first bad line: an analyst fixing an export wants every problem at once (file:line).
+
+    Raises:
+        AnnotationError: the file cannot be read or decoded as UTF-8.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise AnnotationError(f"cannot read gold file {path}: {err}") from err
+    cases: list[GoldCase] = []
+    problems: list[str] = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            problems.append(f"malformed JSON at {where}: {err.msg} (column {err.colno})")
+            continue
+        try:
+            case = GoldCase.from_dict(record, label_set, where)
+        except AnnotationError as err:
+            problems.append(str(err))
+            continue
+        cases.append(case if case.doc else GoldCase(**(case.__dict__ | {"doc": path.stem})))
+    for problem in problems:
+        logger.warning("%s", problem)
+    return GoldFile(path, cases, problems)
+
+
+def write_gold_jsonl(cases: Iterable[GoldCase], path: str | Path) -> int:
+    """Write cases one per line (UTF-8, Chinese unescaped); returns the count."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for case in cases:
+            out.write(json.dumps(case.to_dict(), ensure_ascii=False) + "\n")
+            count += 1
+    return count
