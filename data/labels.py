@@ -27,6 +27,7 @@ class LabelSet:
     parties: tuple[str, ...]
     offense_cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     penalty_cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    offense_statutes: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> LabelSet:
@@ -66,13 +67,17 @@ class LabelSet:
             parties=tuple(str(p) for p in raw["party"]),
             offense_cues={e["name"]: tuple(e.get("cues") or ()) for e in offense},
             penalty_cues={e["name"]: tuple(e.get("cues") or ()) for e in penalty},
+            offense_statutes={e["name"]: tuple(e.get("statutes") or ()) for e in offense},
         )
 
     def to_dict(self) -> dict:
         """The YAML mapping that ``from_dict`` reads back; saved with every model."""
         return {
             "name": self.name,
-            "offense": [{"name": n, "cues": list(self.offense_cues.get(n, ()))} for n in self.offenses],
+            "offense": [
+                {"name": n, "cues": list(self.offense_cues.get(n, ())), "statutes": list(self.offense_statutes.get(n, ()))}
+                for n in self.offenses
+            ],
             "penalties": [{"name": n, "cues": list(self.penalty_cues.get(n, ()))} for n in self.penalties],
             "party": list(self.parties),
         }

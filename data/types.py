@@ -119,3 +119,12 @@ class Prediction:
             "statutes": list(self.evidence.statutes),
             "cues": [{"label": c[0], "cue": c[1], "start": c[2], "end": c[3]} for c in self.evidence.cues],
         }
+
+
+@dataclass(frozen=True)
+class LabelScores:
+    """A labeler's probabilities for one case unit; every model returns these, the Predictor turns them into labels."""
+
+    offense: dict[str, float]
+    penalties: dict[str, float]
+    party: dict[str, float]

@@ -1,0 +1,42 @@
+# Two entry points for a new user: `make demo` (end to end) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# CPU build of torch: the CUDA build is several GB and not needed for anything here.
+TORCH_SPEC ?= torch==2.13.0
+REAL ?= ../shared/data/real
+DEMO_MODEL ?= runs/default
+SAMPLE ?= tests/fixtures/sample_bulletin.txt
+
+.PHONY: install demo test lint corpus clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+corpus: install
+	$(PY) -m data.corpus build
+
+demo: install
+	$(PY) -m data.corpus build
+	$(VENV)/bin/penalty prepare
+	$(VENV)/bin/penalty train --training.output_dir $(DEMO_MODEL)
+	$(VENV)/bin/penalty train --model.model_type tfidf --training.output_dir $(DEMO_MODEL)-tfidf
+	@if [ -d "$(REAL)" ]; then $(VENV)/bin/penalty evaluate --model rules --model $(DEMO_MODEL)-tfidf --model $(DEMO_MODEL) --data $(REAL) --report reports/demo; fi
+	$(VENV)/bin/penalty predict --model $(DEMO_MODEL) $(SAMPLE) -o $(DEMO_MODEL)/sample_predictions.jsonl
+	$(PY) -m models.show $(DEMO_MODEL)/sample_predictions.jsonl
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) runs reports

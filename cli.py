@@ -1,0 +1,193 @@
+"""``penalty``: find and label the case units of Chinese cyber-security enforcement bulletins.
+
+Each subcommand parses its options and calls one library function; results go to stdout (JSONL) or ``-o``,
+logs and progress to stderr. Exit codes: 0 success, 1 expected failure (bad file, unknown label, bad config),
+2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from data.errors import PenaltyError
+
+logger = logging.getLogger("penalty")
+
+
+def _label_set(args: argparse.Namespace):
+    from data.labels import LabelSet
+
+    return LabelSet.load(args.label_set)
+
+
+def run_segment(args: argparse.Namespace) -> int:
+    """Write the case units of each bulletin as JSONL; failed inputs become error records."""
+    from data.inputs import InputFailure, read_inputs
+    from data.output import RecordWriter
+    from data.segment import segment_bulletin
+
+    failed = 0
+    with RecordWriter(args.output) as out:
+        for item in read_inputs(args.inputs):
+            if isinstance(item, InputFailure):
+                failed += 1
+                out.write(item.to_dict())
+                continue
+            units = segment_bulletin(item.text, item.source, item.body_start)
+            if not units:
+                out.write({"source": item.source, "case": None, "note": "no case units found"})
+            for unit in units:
+                out.write(unit.to_dict())
+    return 1 if failed else 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Label bulletins (or, with --units, the texts of a gold-format file) and print a summary."""
+    from data.inputs import parse_shard
+    from data.output import RecordWriter
+    from models.batch import BatchSummary, predict_bulletin_files, predict_unit_file
+    from models.predictor import Predictor
+
+    predictor = Predictor.from_pretrained(args.model, _label_set(args) if args.model == "rules" else None)
+    summary = BatchSummary()
+    shard = parse_shard(args.shard) if args.shard else None
+    with RecordWriter(args.output) as out:
+        if args.units:
+            records = (r for path in args.inputs for r in predict_unit_file(predictor, path, summary))
+        else:
+            records = predict_bulletin_files(predictor, args.inputs, summary, shard)
+        for record in records:
+            out.write(record)
+    logger.info("%s", summary.describe())
+    return 1 if summary.failed else 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train with the YAML config plus dotted overrides."""
+    from training.config import DEFAULT_CONFIG, load_config
+    from training.train import train
+
+    config = load_config(args.config or DEFAULT_CONFIG, args.overrides)
+    result = train(config, resume=args.resume)
+    print(json.dumps({"model_dir": str(result.model_dir)} | result.summary, ensure_ascii=False))
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Check annotation files against the label set; every problem is printed as file:line."""
+    from data.formats import read_annotations
+
+    label_set = _label_set(args)
+    problems = 0
+    for path in args.files:
+        try:
+            loaded = read_annotations(path, label_set)
+        except PenaltyError as err:
+            print(f"{err}", file=sys.stderr)
+            problems += 1
+            continue
+        for problem in loaded.problems:
+            print(problem, file=sys.stderr)
+        problems += len(loaded.problems)
+        print(f"{path}: {len(loaded.cases)} valid case unit(s), {len(loaded.problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    """Convert annotations between gold JSONL, Label Studio JSON and doccano JSONL."""
+    from data.formats import label_studio_config, read_annotations, write_annotations
+
+    label_set = _label_set(args)
+    if args.labelstudio_config:
+        Path(args.labelstudio_config).write_text(label_studio_config(label_set), encoding="utf-8")
+    loaded = read_annotations(args.input, label_set, args.source_format)
+    for problem in loaded.problems:
+        print(problem, file=sys.stderr)
+    count = write_annotations(loaded.cases, args.output, args.to)
+    print(f"wrote {count} case unit(s) to {args.output} ({args.to}); {len(loaded.problems)} problem(s)")
+    return 1 if loaded.problems else 0
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    """Convert the embedded base model into the cache (done automatically on first use otherwise)."""
+    from models.embedded import embedded_model_dir
+
+    print(embedded_model_dir())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="penalty", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only, no progress bars")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler, help_text: str, example: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=f"{help_text}\n\nexample:\n  {example}",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+        sub.set_defaults(run=handler)
+        return sub
+
+    def label_set_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--label-set", help="label-set YAML (default: the spec's label set)")
+
+    sub = command("segment", run_segment, "Split bulletins into case units.", "penalty segment bulletin.txt -o units.jsonl")
+    sub.add_argument("inputs", nargs="+", help="files, directories (recursive) or - for stdin")
+    sub.add_argument("-o", "--output", help="output file (.jsonl, .csv, .xlsx); default stdout")
+
+    sub = command("predict", run_predict, "Label the case units of bulletins.",
+                  "penalty predict --model rules bulletins/ -o cases.jsonl")  # fmt: skip
+    sub.add_argument("inputs", nargs="+", help="files, directories (recursive) or - for stdin")
+    sub.add_argument("--model", default="rules", help="'rules' or a model directory from 'penalty train'")
+    sub.add_argument("--units", action="store_true", help="inputs are gold-format JSONL: label each line's text")
+    sub.add_argument("-o", "--output", help="output file (.jsonl, .csv, .xlsx); default stdout")
+    sub.add_argument("--shard", help="I/N: only this shard of the inputs (for splitting a crawl across machines)")
+    label_set_option(sub)
+
+    sub = command("train", run_train, "Fine-tune a model (or the TF-IDF baseline) on annotated case units.",
+                  "penalty train --training.output_dir runs/m1 --training.learning_rate 5e-5")  # fmt: skip
+    sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
+    sub.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
+
+    data = commands.add_parser("data", help="Validate and convert annotations.")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    sub = data_commands.add_parser("validate", help="check annotation files; problems as file:line")
+    sub.set_defaults(run=run_validate)
+    sub.add_argument("files", nargs="+")
+    label_set_option(sub)
+    sub = data_commands.add_parser("convert", help="convert between gold JSONL, Label Studio JSON and doccano JSONL")
+    sub.set_defaults(run=run_convert)
+    sub.add_argument("input")
+    sub.add_argument("output")
+    sub.add_argument("--to", choices=["gold", "labelstudio", "doccano"], required=True)
+    sub.add_argument("--from", dest="source_format", default="auto", choices=["auto", "gold", "labelstudio", "doccano"])
+    sub.add_argument("--labelstudio-config", help="also write the Label Studio labelling interface (XML) here")
+    label_set_option(sub)
+
+    command("prepare", run_prepare, "Build the embedded base model into the cache.", "penalty prepare")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "train":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.overrides = extra
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.run(args)
+    except PenaltyError as err:  # only errors the user can fix; real bugs still raise
+        if args.verbose:
+            logger.exception("penalty %s failed", args.command)
+        print(f"penalty {args.command}: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

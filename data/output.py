@@ -1,0 +1,78 @@
+"""Write output records as JSON Lines (default), CSV or XLSX, chosen by the output file's extension.
+
+Records stream to JSONL and CSV as they come; XLSX is written on close (a workbook is one zip file).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import IO
+
+from data.errors import InputError
+
+FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
+COLUMNS = [
+    "source", "case", "start", "end", "offense", "offense_score", "penalties", "primary_penalty", "fine_amounts",
+    "party", "party_score", "statutes", "penalty_scores", "error", "note", "text",
+]  # fmt: skip
+
+
+class RecordWriter:
+    """Context manager writing dict records to ``path`` (``None`` or ``-``: JSONL on stdout)."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = None if path in (None, "-") else Path(path)
+        suffix = self.path.suffix.lower() if self.path else ".jsonl"
+        if suffix not in FORMATS:
+            raise InputError(f"output {path}: unknown extension {suffix!r}; use one of {sorted(FORMATS)}")
+        self.format = FORMATS[suffix]
+        self._rows: list[list[object]] = []
+        self._handle: IO[str] | None = None
+        self._csv: csv.writer | None = None
+
+    def __enter__(self) -> RecordWriter:
+        if self.format == "jsonl":
+            self._handle = open(self.path, "w", encoding="utf-8") if self.path else sys.stdout
+        elif self.format == "csv":
+            # utf-8-sig: Excel opens a CSV with Chinese text correctly only with a BOM
+            self._handle = open(self.path, "w", encoding="utf-8-sig", newline="")
+            self._csv = csv.writer(self._handle)
+            self._csv.writerow(COLUMNS)
+        return self
+
+    def write(self, record: dict) -> None:
+        if self.format == "jsonl":
+            self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            row = [_cell(record.get(column)) for column in COLUMNS]
+            if self._csv is not None:
+                self._csv.writerow(row)
+            else:
+                self._rows.append(row)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.format == "xlsx":
+            from openpyxl import Workbook
+
+            book = Workbook()
+            sheet = book.active
+            sheet.title = "cases"
+            sheet.append(COLUMNS)
+            for row in self._rows:
+                sheet.append(row)
+            book.save(self.path)
+        elif self._handle is not None and self._handle is not sys.stdout:
+            self._handle.close()
+        elif self._handle is sys.stdout:
+            sys.stdout.flush()
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value

@@ -1,0 +1,1 @@
+"""Metrics and reports: segmentation and labelling scores (pure Python and numpy, no torch)."""

@@ -1,0 +1,63 @@
+"""Case-labelling metrics as an ``evaluate`` module (loaded by path, so nothing is fetched from a hub).
+
+Config ``single``: one label id per case (offense, party). Config ``multilabel``: a 0/1 indicator vector per case
+(penalties). All figures come from scikit-learn.
+"""
+
+import datasets
+import evaluate
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    hamming_loss,
+    precision_recall_fscore_support,
+)
+
+_DESCRIPTION = "Accuracy, micro/macro/weighted F1, per-label P/R/F1/support, confusion matrix (single); micro/macro F1, subset exact match, Hamming loss, per-label figures (multilabel)."
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions: label ids (single) or 0/1 indicator lists (multilabel).
+    references: same shape as predictions.
+    num_labels: size of the label set, so labels absent from this sample still get a row.
+Returns:
+    dict of floats, plus 'per_label' (lists indexed by label id) and, for single, 'confusion_matrix'.
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class CaseMetrics(evaluate.Metric):
+    def _info(self) -> evaluate.MetricInfo:
+        if self.config_name == "multilabel":
+            features = datasets.Features(
+                {"predictions": datasets.Sequence(datasets.Value("int32")), "references": datasets.Sequence(datasets.Value("int32"))}
+            )
+        else:
+            features = datasets.Features({"predictions": datasets.Value("int32"), "references": datasets.Value("int32")})
+        return evaluate.MetricInfo(description=_DESCRIPTION, citation="", inputs_description=_KWARGS_DESCRIPTION, features=features)
+
+    def _compute(self, predictions, references, num_labels: int) -> dict:
+        labels = list(range(num_labels))
+        y_pred, y_true = np.asarray(predictions), np.asarray(references)
+        precision, recall, f1, support = precision_recall_fscore_support(
+            y_true, y_pred, labels=None if self.config_name == "multilabel" else labels, zero_division=0
+        )
+        scores = {
+            "micro_f1": float(f1_score(y_true, y_pred, average="micro", labels=None if self.config_name == "multilabel" else labels, zero_division=0)),
+            "macro_f1": float(f1_score(y_true, y_pred, average="macro", labels=None if self.config_name == "multilabel" else labels, zero_division=0)),
+            "weighted_f1": float(f1_score(y_true, y_pred, average="weighted", labels=None if self.config_name == "multilabel" else labels, zero_division=0)),
+            "per_label": {"precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist(), "support": support.tolist()},
+        }
+        if self.config_name == "multilabel":
+            scores["exact_match"] = float(accuracy_score(y_true, y_pred))
+            scores["hamming_loss"] = float(hamming_loss(y_true, y_pred))
+            # Macro-F1 over labels present in gold or predictions: a label nobody has says nothing about the model.
+            present = (y_true.sum(axis=0) + y_pred.sum(axis=0)) > 0
+            scores["macro_f1"] = float(f1[present].mean()) if present.any() else 0.0
+        else:
+            scores["accuracy"] = float(accuracy_score(y_true, y_pred))
+            present = np.isin(labels, np.concatenate([y_true, y_pred]))
+            scores["macro_f1"] = float(f1[present].mean()) if present.any() else 0.0
+            scores["confusion_matrix"] = confusion_matrix(y_true, y_pred, labels=labels).tolist()
+        return scores

@@ -1,0 +1,37 @@
+"""Resolve ``--base-model``: ``embedded`` (offline default), a local transformers directory, or a hub model id."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from data.errors import ModelError
+
+logger = logging.getLogger(__name__)
+EMBEDDED = "embedded"
+
+
+def load_base_model(name: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The pretrained encoder and its fast tokenizer.
+
+    Raises:
+        ModelError: the directory is incomplete, or a hub id cannot be fetched (e.g. offline), with what to do instead.
+    """
+    if name == EMBEDDED:
+        from models.embedded import embedded_model_dir
+
+        path: str | Path = embedded_model_dir()
+    else:
+        path = name
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        encoder = AutoModel.from_pretrained(path)
+    except (OSError, ValueError) as err:
+        hint = "" if Path(str(path)).exists() else " (no model hub reachable? use --model.base_model embedded or a local directory)"
+        raise ModelError(f"cannot load base model {name!r}: {err}{hint}") from err
+    if not tokenizer.is_fast:
+        raise ModelError(f"base model {name!r} has no fast tokenizer; windowing long case units needs one")
+    logger.info("base model %s: %s, %d parameters", name, type(encoder).__name__, encoder.num_parameters())
+    return encoder, tokenizer

@@ -1,0 +1,130 @@
+"""The one entry point for labelling: load any model (fine-tuned, TF-IDF, ``rules``), label bulletins or units.
+
+Every labeler returns ``LabelScores``; the Predictor applies the model's tuned penalty thresholds, derives the
+primary penalty, and attaches the evidence (statutes, fines, cue spans) found in the original text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from data.errors import ModelError
+from data.evidence import extract_evidence
+from data.labels import LabelSet
+from data.normalize import normalize
+from data.reader import Bulletin, header_end
+from data.segment import segment_bulletin
+from data.types import CaseUnit, Evidence, LabelScores, Prediction
+from models.rules import RULES, RuleLabeler
+from models.store import read_meta
+
+logger = logging.getLogger(__name__)
+DEFAULT_THRESHOLD = 0.5
+# labels.md: other_criminal_measure is used only when no criminal_detention, arrest or sentence is stated.
+_SUPERSEDING = ("criminal_detention", "arrest", "sentence")
+
+
+class Labeler(Protocol):
+    model_type: str
+    label_set: LabelSet
+
+    def score_texts(self, texts: list[str]) -> list[LabelScores]: ...
+
+
+class Predictor:
+    """Labels case units with one labeler; thresholds come from the model directory."""
+
+    def __init__(self, labeler: Labeler, thresholds: dict[str, float] | None = None, name: str = "") -> None:
+        self.labeler = labeler
+        self.label_set = labeler.label_set
+        self.thresholds = thresholds or {}
+        self.name = name or labeler.model_type
+
+    @classmethod
+    def from_pretrained(cls, model: str | Path, label_set: LabelSet | None = None) -> Predictor:
+        """``rules`` or a model directory written by ``penalty train``.
+
+        Args:
+            model: ``"rules"`` or a path.
+            label_set: only for ``rules`` (a model directory carries its own).
+
+        Raises:
+            ModelError: missing, incomplete or corrupt model directory.
+        """
+        if str(model) == RULES:
+            return cls(RuleLabeler(label_set or LabelSet.load()), name=RULES)
+        meta, model_labels = read_meta(model)
+        model_dir = Path(model)
+        thresholds = meta.get("penalty_thresholds") or {}
+        if meta["model_type"] == "tfidf":
+            from models.tfidf import TfidfLabeler
+
+            return cls(TfidfLabeler.load(model_dir, model_labels), thresholds, name=str(model))
+        if meta["model_type"] == "bert":
+            from models.bert_labeler import BertLabeler
+
+            windows = meta.get("windows", {})
+            labeler = BertLabeler.load(model_dir, model_labels, windows.get("max_length", 256), windows.get("stride", 64))
+            return cls(labeler, thresholds, name=str(model))
+        raise ModelError(f"{model}: unknown model_type {meta['model_type']!r} in penalty.yaml")
+
+    def predict_units(self, texts: Sequence[str], source: str = "") -> list[Prediction]:
+        """Label case-unit texts directly (no segmentation); offsets are within each text."""
+        units = [CaseUnit(source, i, 0, len(t), t) for i, t in enumerate(texts, start=1)]
+        return self.label_units(units)
+
+    def predict_bulletin(self, text: str, source: str = "") -> list[Prediction]:
+        """Segment a bulletin's text and label each case unit; offsets point into ``text``."""
+        return self.predict_bulletins([Bulletin(source=source, text=text, body_start=header_end(text))])[0]
+
+    def predict_bulletins(self, bulletins: Iterable[Bulletin]) -> list[list[Prediction]]:
+        """Segment and label several bulletins in one batch (faster than one at a time)."""
+        per_bulletin = [segment_bulletin(b.text, b.source, b.body_start) for b in bulletins]
+        flat = self.label_units([u for units in per_bulletin for u in units])
+        out, cursor = [], 0
+        for units in per_bulletin:
+            out.append(flat[cursor : cursor + len(units)])
+            cursor += len(units)
+        return out
+
+    def label_units(self, units: list[CaseUnit]) -> list[Prediction]:
+        """Label segmented units, keeping their order and offsets."""
+        scores = self.labeler.score_texts([u.text for u in units]) if units else []
+        return [self._prediction(unit, score) for unit, score in zip(units, scores, strict=True)]
+
+    def decide_penalties(self, scores: dict[str, float]) -> tuple[str, ...]:
+        """Penalties whose score reaches the label's threshold, in label-set order."""
+        chosen = [p for p, s in scores.items() if s >= self.thresholds.get(p, DEFAULT_THRESHOLD)]
+        if any(p in chosen for p in _SUPERSEDING):
+            chosen = [p for p in chosen if p != "other_criminal_measure"]
+        return tuple(p for p in self.label_set.penalties if p in chosen)
+
+    def _prediction(self, unit: CaseUnit, scores: LabelScores) -> Prediction:
+        offense = max(scores.offense, key=scores.offense.get)
+        party = max(scores.party, key=scores.party.get)
+        penalties = self.decide_penalties(scores.penalties)
+        return Prediction(
+            unit=unit,
+            offense=offense,
+            offense_score=scores.offense[offense],
+            penalties=penalties,
+            penalty_scores=scores.penalties,
+            primary_penalty=self.label_set.primary_penalty(penalties),
+            party=party,
+            party_score=scores.party[party],
+            evidence=_evidence(unit, self.label_set),
+        )
+
+
+def _evidence(unit: CaseUnit, label_set: LabelSet) -> Evidence:
+    """Evidence found in the normalised text, with cue offsets mapped back into the original bulletin."""
+    normalised = normalize(unit.text)
+    found = extract_evidence(normalised.text, label_set)
+    cues = []
+    for label, cue, start, end in found.cues:
+        original_start, original_end = normalised.to_original(start, end)
+        cues.append((label, cue, unit.start + original_start, unit.start + original_end))
+    return Evidence(statutes=found.statutes, fine_amounts=found.fine_amounts, cues=tuple(cues))

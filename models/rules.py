@@ -1,0 +1,112 @@
+"""The transparent rule baseline: cue words and cited statutes from the label set decide every label.
+
+It is the baseline every model must beat, and needs nothing but the label-set file: a user's own labels with their
+own cues and statutes work unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from data.evidence import find_statutes
+from data.labels import LabelSet
+from data.normalize import normalize
+from data.types import LabelScores
+
+RULES = "rules"
+_STATUTE_WEIGHT = 3.0
+_TITLE_WEIGHT = 2.0  # a cue in the heading or title line names the case; one in the body may be incidental
+_CHARGE_WEIGHT = 4.0  # a 罪 name is the charge itself (spec: prefer the 罪 named in the title or charge)
+_OTHER_PRIOR = 0.5
+# Penalty words inside these contexts describe what the law allows or what may happen, not what was imposed.
+_HYPOTHETICAL = re.compile(r"(可以|可处|可并处|最高|将被|将面临|或者|以下的?|以上的?|可能|应当|予以警示|如有)$")
+_CRIMINAL = re.compile(r"罪|刑事|犯罪嫌疑人|被告人|公诉|判处|逮捕|刑拘")
+_PERSON = re.compile(r"[\u4e00-\u9fff]某{1,2}|嫌疑人|男子|女子|网民|网友|当事人|被告人|个人")
+_ORGANIZATION = re.compile(r"公司|单位|网站|平台|学校|医院|网吧|酒店|银行|中心|工作室|营业厅|机构|运营商|APP|App|企业|商户|店|协会|门户")
+_PERSON_PENALTY = re.compile(r"(直接负责的主管人员|直接责任人|负责人|法定代表人|相关责任人)[^。；]{0,20}(罚款|拘留|警告)")
+_DETENTION_DAYS = re.compile(r"(?<!刑事)拘留\s*[0-9一二三四五六七八九十]+\s*日")
+_VPN = ("翻墙", "VPN", "vpn", "非法定信道", "国际联网")
+
+
+class RuleLabeler:
+    """Scores offense, penalties and party of case-unit texts from cues and statutes."""
+
+    model_type = RULES
+
+    def __init__(self, label_set: LabelSet) -> None:
+        self.label_set = label_set
+
+    def score_texts(self, texts: list[str]) -> list[LabelScores]:
+        """Label scores for each text (traditional script and full-width forms are normalised first)."""
+        return [self._score(normalize(text).text) for text in texts]
+
+    def _score(self, text: str) -> LabelScores:
+        penalties = self._penalties(text)
+        return LabelScores(self._offense(text), penalties, self._party(text, penalties))
+
+    def _offense(self, text: str) -> dict[str, float]:
+        title = "\n".join(text.strip().splitlines()[:2])[:80]
+        statutes = set(find_statutes(text))
+        criminal = bool(_CRIMINAL.search(text))
+        scores = {}
+        for offense in self.label_set.offenses:
+            score = _STATUTE_WEIGHT * len(statutes & set(self.label_set.offense_statutes.get(offense, ())))
+            for cue in self.label_set.offense_cues.get(offense, ()):
+                if cue in text:
+                    score += _CHARGE_WEIGHT if cue.endswith("罪") else 1.0
+                    score += _TITLE_WEIGHT if cue in title else 0.0
+            scores[offense] = score
+        if "other" in scores:
+            scores["other"] = max(scores["other"], _OTHER_PRIOR)
+        # labels.md: a case about selling, providing or using 翻墙/VPN is vpn_circumvention whatever the charge.
+        if "vpn_circumvention" in scores and any(cue in title for cue in _VPN):
+            scores["vpn_circumvention"] += 2 * _CHARGE_WEIGHT
+        # labels.md: criminal measures or a 罪 name make a personal-information case the crime.
+        if {"personal_info_admin", "personal_info_crime"} <= scores.keys() and criminal:
+            scores["personal_info_crime"] += scores["personal_info_admin"]
+            scores["personal_info_admin"] = 0.0
+        return _softmax(scores)
+
+    def _penalties(self, text: str) -> dict[str, float]:
+        found = {p for p, cues in self.label_set.penalty_cues.items() if any(_imposed(text, cue) for cue in cues)}
+        if "admin_detention" in self.label_set.penalties and _DETENTION_DAYS.search(text):
+            found.add("admin_detention")
+        if "fine" in found and "罚款" not in text and "fine" in self.label_set.penalties:
+            found.discard("fine")
+        if "other_criminal_measure" in found and (not _CRIMINAL.search(text) or found & {"sentence", "arrest", "criminal_detention"}):
+            found.discard("other_criminal_measure")  # labels.md: only when no detention, arrest or sentence
+        if "closure" in found and re.search(r"自行(关闭|关停|下架)", text):
+            found.discard("closure")
+        return {p: (0.95 if p in found else 0.05) for p in self.label_set.penalties}
+
+    def _party(self, text: str, penalties: dict[str, float]) -> dict[str, float]:
+        organization = bool(_ORGANIZATION.search(text))
+        person_punished = bool(_PERSON_PENALTY.search(text)) or (
+            organization and penalties.get("admin_detention", 0) > 0.5 and bool(_PERSON.search(text))
+        )
+        if organization and person_punished:
+            guess = "both"
+        elif organization and not _CRIMINAL.search(text):
+            guess = "organization"
+        else:
+            guess = "individual" if _PERSON.search(text) or not organization else "organization"
+        if guess not in self.label_set.parties:
+            guess = self.label_set.parties[0]
+        rest = (1 - 0.8) / max(1, len(self.label_set.parties) - 1)
+        return {p: (0.8 if p == guess else rest) for p in self.label_set.parties}
+
+
+def _imposed(text: str, cue: str) -> bool:
+    """Whether any occurrence of ``cue`` reads as imposed rather than merely possible."""
+    for match in re.finditer(re.escape(cue), text):
+        if not _HYPOTHETICAL.search(text[max(0, match.start() - 6) : match.start()]):
+            return True
+    return False
+
+
+def _softmax(scores: dict[str, float]) -> dict[str, float]:
+    top = max(scores.values())
+    exp = {k: math.exp(v - top) for k, v in scores.items()}
+    total = sum(exp.values())
+    return {k: v / total for k, v in exp.items()}

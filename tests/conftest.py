@@ -1,0 +1,52 @@
+"""Shared fixtures. Nothing here downloads: the hub is switched off before transformers is imported."""
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from data.labels import LabelSet  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tokenised-dataset caches of tests go to a temporary directory, not the user's cache."""
+    if "PENALTY_CACHE" not in os.environ:
+        os.environ["PENALTY_CACHE"] = str(tmp_path_factory.mktemp("penalty-cache"))
+
+
+@pytest.fixture(scope="session")
+def label_set() -> LabelSet:
+    return LabelSet.load()
+
+
+@pytest.fixture(scope="session")
+def real_dir() -> Path:
+    """The real evaluation bulletins beside the checkout; tests that need them skip on a user's fresh clone."""
+    if not REAL_DIR.is_dir():
+        pytest.skip("../shared/data/real is absent (real bulletins are not shipped with the repository)")
+    return REAL_DIR
+
+
+@pytest.fixture(scope="session")
+def tiny_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny randomly initialised BERT with a ~460-character vocabulary, saved as a local base model."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    tokenizer = BertTokenizerFast(vocab_file=str(FIXTURES / "vocab.txt"))
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
+        max_position_embeddings=128,
+    )  # fmt: skip
+    out = tmp_path_factory.mktemp("tiny-bert")
+    BertModel(config, add_pooling_layer=False).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

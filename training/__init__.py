@@ -1,0 +1,1 @@
+"""Training: configuration, the training run, cross-validation. Imports data, models and eval; never the CLI."""

@@ -1,0 +1,299 @@
+"""``penalty train``: fit a model on annotated case units and save a self-contained model directory.
+
+The run: resolve config → load and validate cases → split grouped by bulletin → fit (TF-IDF pipeline, or the
+multi-task encoder with the transformers Trainer) → tune penalty thresholds on validation → save weights, config,
+labels, versions, validation summary and a model card.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import hashlib
+import logging
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from transformers import TrainerCallback
+
+from data.errors import AnnotationError
+from data.formats import load_cases
+from data.labels import LabelSet
+from data.types import GoldCase
+from eval.metrics import unit_metrics
+from models.predictor import Predictor
+from models.store import write_meta
+from training.card import write_model_card
+from training.config import CONFIG_NAME, RunConfig
+from training.splits import grouped_split
+from training.thresholds import tune_thresholds
+
+logger = logging.getLogger(__name__)
+CHECKPOINT_DIR = "checkpoints"
+METRICS_LOG = "metrics.csv"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_dir: Path
+    summary: dict
+
+
+def train(config: RunConfig, resume: bool = False, train_cases: list[GoldCase] | None = None) -> TrainResult:
+    """Train and save a model as configured.
+
+    Args:
+        config: the resolved run configuration.
+        resume: continue from the newest checkpoint in ``output_dir`` (a killed run ends as an uninterrupted one).
+        train_cases: use these cases instead of ``config.data.train`` (cross-validation passes its folds).
+
+    Raises:
+        AnnotationError: training data has invalid records (all are listed) or is empty.
+        ModelError: the base model cannot be loaded.
+    """
+    from transformers import set_seed
+
+    set_seed(config.training.seed)
+    label_set = LabelSet.load(config.data.label_set)
+    cases = train_cases if train_cases is not None else _load_valid(config.data.train, label_set)
+    if config.data.validation:
+        train_split, validation = cases, _load_valid(config.data.validation, label_set)
+    else:
+        train_split, validation = grouped_split(cases, config.data.validation_fraction, config.training.seed)
+    _log_summary(config, train_split, validation)
+    out = Path(config.training.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if config.model.model_type == "tfidf":
+        predictor = _fit_tfidf(config, label_set, train_split, out)
+    else:
+        predictor = _fit_bert(config, label_set, train_split, validation, out, resume)
+    summary = {
+        "train_cases": len(train_split),
+        "train_bulletins": len({c.doc for c in train_split}),
+        "validation_cases": len(validation),
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    thresholds: dict[str, float] = {}
+    if validation:
+        scores = predictor.labeler.score_texts([c.text for c in validation])
+        thresholds = tune_thresholds(validation, scores, label_set.penalties)
+        predictor.thresholds = thresholds
+        metrics = unit_metrics(validation, predictor.predict_units([c.text for c in validation]), label_set)
+        summary["validation"] = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
+    config.save(out / CONFIG_NAME)
+    windows = {"max_length": config.data.max_length, "stride": config.data.stride}
+    write_meta(out, config.model.model_type, label_set, thresholds, {"windows": windows, "summary": summary})
+    write_model_card(out, config, label_set, summary)
+    logger.info("saved %s model to %s (%.0f s)", config.model.model_type, out, summary["train_seconds"])
+    return TrainResult(out, summary)
+
+
+def _load_valid(specs: list[str], label_set: LabelSet) -> list[GoldCase]:
+    cases, problems = load_cases(specs, label_set)
+    if problems:
+        listed = "\n  ".join(problems[:50])
+        raise AnnotationError(f"{len(problems)} invalid annotation(s); fix them or drop the file:\n  {listed}")
+    if not cases:
+        raise AnnotationError(f"no case units found in {specs}")
+    return cases
+
+
+def _log_summary(config: RunConfig, train_split: list[GoldCase], validation: list[GoldCase]) -> None:
+    offenses = collections.Counter(c.offense for c in train_split)
+    penalties = collections.Counter(p for c in train_split for p in c.penalties)
+    logger.info(
+        "training %s on %d units (%d bulletins), validating on %d units (%d bulletins)\n  offense: %s\n  penalties: %s\n"
+        "  batch %d, epochs %s, lr %g, seed %d",
+        config.model.model_type,
+        len(train_split),
+        len({c.doc for c in train_split}),
+        len(validation),
+        len({c.doc for c in validation}),
+        dict(offenses.most_common()),
+        dict(penalties.most_common()),
+        config.training.batch_size,
+        config.training.epochs,
+        config.training.learning_rate,
+        config.training.seed,
+    )
+
+
+def _fit_tfidf(config: RunConfig, label_set: LabelSet, cases: list[GoldCase], out: Path) -> Predictor:
+    from models.tfidf import TfidfLabeler
+
+    class_weight = None if config.model.class_weights == "none" else "balanced"
+    labeler = TfidfLabeler(label_set).fit(cases, class_weight=class_weight, seed=config.training.seed)
+    labeler.save(out)
+    return Predictor(labeler, name=str(out))
+
+
+def class_weights(cases: list[GoldCase], label_set: LabelSet, mode: str) -> tuple[list[float] | None, list[float] | None]:
+    """Offense cross-entropy weights and penalty positive weights from label frequencies (``none``/``sqrt``/``balanced``)."""
+    if mode == "none":
+        return None, None
+    power = 0.5 if mode == "sqrt" else 1.0
+    counts = collections.Counter(c.offense for c in cases)
+    offense = [(len(cases) / (len(label_set.offenses) * max(counts[o], 1))) ** power for o in label_set.offenses]
+    positives = collections.Counter(p for c in cases for p in c.penalties)
+    pos_weight = [min(((len(cases) - positives[p]) / max(positives[p], 1)) ** power, 10.0) for p in label_set.penalties]
+    return offense, pos_weight
+
+
+def _fit_bert(
+    config: RunConfig, label_set: LabelSet, train_split: list[GoldCase], validation: list[GoldCase], out: Path, resume: bool
+) -> Predictor:
+    import torch
+    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
+
+    from models.base import load_base_model
+    from models.bert_labeler import BertLabeler
+    from models.encoding import LABEL_NAMES, WindowCollator
+    from models.multitask import MultiTaskModel
+
+    if config.training.num_threads > 0:
+        torch.set_num_threads(config.training.num_threads)
+    encoder, tokenizer = load_base_model(config.model.base_model)
+    offense_weights, pos_weights = class_weights(train_split, label_set, config.model.class_weights)
+    model = MultiTaskModel.from_encoder(
+        encoder,
+        offenses=list(label_set.offenses),
+        penalties=list(label_set.penalties),
+        parties=list(label_set.parties),
+        offense_weights=offense_weights,
+        penalty_pos_weights=pos_weights,
+        pooling=config.model.pooling,
+    )
+    if config.model.freeze_embeddings:
+        model.encoder.get_input_embeddings().weight.requires_grad_(False)
+    train_data = _tokenized(train_split, tokenizer, label_set, config)
+    eval_data = _tokenized(validation, tokenizer, label_set, config) if validation else None
+    steps_per_epoch = math.ceil(len(train_data) / config.training.batch_size)
+    every = config.training.eval_steps or steps_per_epoch
+    strategy = "steps" if eval_data is not None else "no"
+    bf16 = config.training.bf16 == "true" or (
+        config.training.bf16 == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    )
+    args = TrainingArguments(
+        output_dir=str(out / CHECKPOINT_DIR),
+        learning_rate=config.training.learning_rate,
+        per_device_train_batch_size=config.training.batch_size,
+        per_device_eval_batch_size=config.training.eval_batch_size,
+        num_train_epochs=config.training.epochs,
+        max_steps=config.training.max_steps,
+        weight_decay=config.training.weight_decay,
+        warmup_steps=int(config.training.warmup_ratio * steps_per_epoch * config.training.epochs),
+        eval_strategy=strategy,
+        save_strategy="steps",
+        eval_steps=every,
+        save_steps=every,
+        logging_steps=max(1, min(20, every)),
+        save_total_limit=2,
+        load_best_model_at_end=eval_data is not None,
+        metric_for_best_model="offense_macro_f1",
+        greater_is_better=True,
+        seed=config.training.seed,
+        data_seed=config.training.seed,
+        bf16=bf16,
+        torch_compile=config.training.torch_compile,
+        train_sampling_strategy="group_by_length",
+        remove_unused_columns=False,
+        label_names=LABEL_NAMES,
+        report_to=[],
+        optim="adamw_torch_fused" if torch.cuda.is_available() else "adamw_torch",
+        dataloader_num_workers=0,
+        disable_tqdm=not logger.isEnabledFor(logging.INFO),
+    )
+    callbacks = [CsvMetricsLogger(out / METRICS_LOG)]
+    if eval_data is not None and config.training.early_stopping_patience > 0:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience))
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_data,
+        eval_dataset=eval_data,
+        data_collator=WindowCollator(tokenizer.pad_token_id),
+        processing_class=tokenizer,
+        compute_metrics=_trainer_metrics(label_set) if eval_data is not None else None,
+        callbacks=callbacks,
+    )
+    has_checkpoint = any((out / CHECKPOINT_DIR).glob("checkpoint-*"))
+    trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
+    model = trainer.model
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    if trainer.is_world_process_zero():
+        shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
+    labeler = BertLabeler(model, tokenizer, label_set, config.data.max_length, config.data.stride, config.training.eval_batch_size)
+    return Predictor(labeler, name=str(out))
+
+
+def _tokenized(cases: list[GoldCase], tokenizer, label_set: LabelSet, config: RunConfig):
+    """A ``datasets.Dataset`` of windowed units with labels, cached on disk by content so re-runs skip tokenising."""
+    from datasets import Dataset
+
+    from models.encoding import encode_units
+    from models.store import cache_dir
+
+    records = {
+        "text": [c.text for c in cases],
+        "offense_labels": [label_set.offenses.index(c.offense) for c in cases],
+        "penalty_labels": [[float(p in c.penalties) for p in label_set.penalties] for c in cases],
+        "party_labels": [label_set.parties.index(c.party) for c in cases],
+    }
+    key = hashlib.sha256(
+        repr((records, tokenizer.name_or_path, len(tokenizer), config.data.max_length, config.data.stride)).encode()
+    ).hexdigest()[:20]
+    path = cache_dir() / "datasets"
+    path.mkdir(parents=True, exist_ok=True)
+
+    def tokenize(batch: dict) -> dict:
+        windows = encode_units(tokenizer, batch["text"], config.data.max_length, config.data.stride)
+        return {"input_ids": windows, "length": [sum(len(w) for w in unit) for unit in windows]}
+
+    return Dataset.from_dict(records).map(
+        tokenize, batched=True, remove_columns=["text"], cache_file_name=str(path / f"units-{key}.arrow"), desc="tokenising"
+    )
+
+
+def _trainer_metrics(label_set: LabelSet):
+    """``compute_metrics`` for the Trainer: logits of whole units → the project's metrics (eval/metrics.py)."""
+    from eval.metrics import CaseLabels, compute_metrics
+
+    def compute(prediction) -> dict:
+        offense_logits, penalty_logits, party_logits = prediction.predictions[:3]
+        offense_ids, penalty_ids, party_ids = prediction.label_ids
+        gold = [
+            CaseLabels(label_set.offenses[o], frozenset(p for p, on in zip(label_set.penalties, row, strict=True) if on), label_set.parties[a])
+            for o, row, a in zip(offense_ids, penalty_ids, party_ids, strict=True)
+        ]
+        predicted = [
+            CaseLabels(label_set.offenses[int(np.argmax(o))], frozenset(p for p, z in zip(label_set.penalties, row, strict=True) if z > 0), label_set.parties[int(np.argmax(a))])
+            for o, row, a in zip(offense_logits, penalty_logits, party_logits, strict=True)
+        ]
+        metrics = compute_metrics(gold, predicted, label_set)
+        return {k: v for k, v in metrics.items() if isinstance(v, float)}
+
+    return compute
+
+
+class CsvMetricsLogger(TrainerCallback):
+    """Appends every logged figure (loss, learning rate, validation metrics) to a CSV file, one row per figure."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs) -> None:
+        if not state.is_world_process_zero or not logs:
+            return
+        new = not self.path.exists()
+        with open(self.path, "a", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            if new:
+                writer.writerow(["step", "epoch", "name", "value"])
+            for name, value in logs.items():
+                writer.writerow([state.global_step, round(state.epoch or 0, 3), name, value])
