@@ -112,6 +112,51 @@ def run_convert(args: argparse.Namespace) -> int:
     return 1 if loaded.problems else 0
 
 
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Score one or more models on the same annotated data; print the comparison table, write reports."""
+    from eval.harness import evaluate_predictors
+    from models.predictor import Predictor
+
+    label_set = _label_set(args)
+    predictors = {name: Predictor.from_pretrained(name, label_set if name == "rules" else None) for name in args.model}
+    result = evaluate_predictors(
+        predictors, args.data, label_set, Path(args.report) if args.report else None, n_bootstrap=args.bootstrap, seed=args.seed
+    )
+    print(result["table"])
+    return 0
+
+
+def run_cv(args: argparse.Namespace) -> int:
+    """Cross-validation grouped by bulletin; prints per-fold and mean figures as JSON."""
+    from training.config import DEFAULT_CONFIG, load_config
+    from training.cv import cross_validate
+
+    config = load_config(args.config or DEFAULT_CONFIG, args.overrides)
+    summary = cross_validate(config, args.data, folds=args.folds, include_rules=not args.no_rules, output_dir=args.output_dir)
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export a fine-tuned model to ONNX (optionally int8-quantised) for fast CPU inference."""
+    from models.export import export_onnx
+
+    print(export_onnx(Path(args.model), Path(args.output) if args.output else None, quantize=args.quantize))
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve the labelling page and JSON API with uvicorn."""
+    import uvicorn
+
+    from models.predictor import Predictor
+    from web.app import create_app
+
+    app = create_app(Predictor.from_pretrained(args.model, _label_set(args) if args.model == "rules" else None))
+    uvicorn.run(app, host=args.host, port=args.port)
+    return 0
+
+
 def run_prepare(args: argparse.Namespace) -> int:
     """Convert the embedded base model into the cache (done automatically on first use otherwise)."""
     from models.embedded import embedded_model_dir
@@ -153,6 +198,35 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
     sub.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
 
+    sub = command("evaluate", run_evaluate, "Score models on annotated bulletins (end-to-end) or gold units.",
+                  "penalty evaluate --model rules --model runs/default --data ../shared/data/real --report reports/real")  # fmt: skip
+    sub.add_argument("--model", action="append", required=True, help="'rules' or a model directory; repeat to compare")
+    sub.add_argument("--data", action="append", required=True, help="annotated directory (txt + jsonl) or annotation file")
+    sub.add_argument("--report", help="write metrics.json, report.md and report.html here")
+    sub.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (by bulletin) for 95%% intervals")
+    sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    label_set_option(sub)
+
+    sub = command("cv", run_cv, "Cross-validate grouped by bulletin (rules, TF-IDF or fine-tuned).",
+                  "penalty cv --folds 5 --data ../shared/data/real --model.model_type tfidf")  # fmt: skip
+    sub.add_argument("--data", action="append", required=True, help="annotated data to cross-validate on")
+    sub.add_argument("--folds", type=int, default=5)
+    sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
+    sub.add_argument("--no-rules", action="store_true", help="do not score the rule baseline on the same folds")
+    sub.add_argument("--output-dir", default="runs/cv", help="where fold models go")
+
+    sub = command("export", run_export, "Export a fine-tuned model to ONNX.", "penalty export --model runs/default --quantize int8")
+    sub.add_argument("--model", required=True)
+    sub.add_argument("--format", default="onnx", choices=["onnx"])
+    sub.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantisation of the exported model")
+    sub.add_argument("-o", "--output", help="output directory (default: MODEL/onnx or MODEL/onnx-int8)")
+
+    sub = command("serve", run_serve, "Serve the labelling page and API.", "penalty serve --model rules --port 8000")
+    sub.add_argument("--model", default="rules")
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=int, default=8000)
+    label_set_option(sub)
+
     data = commands.add_parser("data", help="Validate and convert annotations.")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     sub = data_commands.add_parser("validate", help="check annotation files; problems as file:line")
@@ -175,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "train":
+    if extra and args.command not in ("train", "cv"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.overrides = extra
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO

@@ -168,8 +168,7 @@ def _fit_bert(
         penalty_pos_weights=pos_weights,
         pooling=config.model.pooling,
     )
-    if config.model.freeze_embeddings:
-        model.encoder.get_input_embeddings().weight.requires_grad_(False)
+    _freeze(model, config.model.freeze_embeddings, config.model.freeze_layers)
     train_data = _tokenized(train_split, tokenizer, label_set, config)
     eval_data = _tokenized(validation, tokenizer, label_set, config) if validation else None
     steps_per_epoch = math.ceil(len(train_data) / config.training.batch_size)
@@ -230,6 +229,18 @@ def _fit_bert(
         shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
     labeler = BertLabeler(model, tokenizer, label_set, config.data.max_length, config.data.stride, config.training.eval_batch_size)
     return Predictor(labeler, name=str(out))
+
+
+def _freeze(model, embeddings: bool, layers: int) -> None:
+    """Fix the embedding matrix and the lowest ``layers`` encoder layers: their gradients cost most and help least."""
+    if embeddings or layers > 0:
+        for parameter in model.encoder.get_input_embeddings().parameters():
+            parameter.requires_grad_(False)
+    stack = getattr(getattr(model.encoder, "encoder", None), "layer", None)
+    if layers > 0 and stack is not None:
+        for layer in list(stack)[:layers]:
+            for parameter in layer.parameters():
+                parameter.requires_grad_(False)
 
 
 def _tokenized(cases: list[GoldCase], tokenizer, label_set: LabelSet, config: RunConfig):
