@@ -132,7 +132,9 @@ def run_cv(args: argparse.Namespace) -> int:
     from training.cv import cross_validate
 
     config = load_config(args.config or DEFAULT_CONFIG, args.overrides)
-    summary = cross_validate(config, args.data, folds=args.folds, include_rules=not args.no_rules, output_dir=args.output_dir)
+    summary = cross_validate(
+        config, args.data, args.folds, not args.no_rules, args.output_dir, add_train_data=args.add_train_data
+    )
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 0
 
@@ -214,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
     sub.add_argument("--no-rules", action="store_true", help="do not score the rule baseline on the same folds")
     sub.add_argument("--output-dir", default="runs/cv", help="where fold models go")
+    sub.add_argument("--add-train-data", action="store_true", help="train each fold on its bulletins plus data.train")
 
     sub = command("export", run_export, "Export a fine-tuned model to ONNX.", "penalty export --model runs/default --quantize int8")
     sub.add_argument("--model", required=True)

@@ -56,7 +56,7 @@ class NormalizedText:
             end: normalised end index (exclusive); ``start <= end <= len(text)``.
 
         Returns:
-            ``(original_start, original_end)``; pinyin glosses inside the span are included, those just outside are not.
+            ``(original_start, original_end)``; pinyin glosses inside the span are kept, those just outside are not.
         """
         if not 0 <= start <= end <= len(self.text):
             raise ValueError(f"span ({start}, {end}) is outside the normalised text of length {len(self.text)}")
@@ -100,6 +100,8 @@ def _simplify(text: str) -> str:
 
     def convert_run(match: re.Match[str]) -> str:
         run = match.group()
+        if all(_simplify_char(char) == char for char in run):
+            return run  # already simplified: skip the (slow) phrase-table pass
         converted = _converter().convert(run)
         if len(converted) == len(run):
             return converted
@@ -108,13 +110,15 @@ def _simplify(text: str) -> str:
     return _CJK_RUN.sub(convert_run, text)
 
 
-def _fold_width(char: str) -> str:
-    if char in (_IDEOGRAPHIC_SPACE, _NO_BREAK_SPACE):
-        return " "
-    code = ord(char)
-    if 0xFF01 <= code <= 0xFF5E and char not in _KEEP_FULL_WIDTH:
-        return chr(code - 0xFEE0)
-    return char
+_WIDTH_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code) not in _KEEP_FULL_WIDTH} | {
+    ord(_IDEOGRAPHIC_SPACE): ord(" "),
+    ord(_NO_BREAK_SPACE): ord(" "),
+}
+
+
+def _fold_width(text: str) -> str:
+    """Full-width ASCII forms and wide spaces to ASCII; one character in, one character out."""
+    return text.translate(_WIDTH_TABLE)
 
 
 def normalize(text: str) -> NormalizedText:
@@ -126,31 +130,30 @@ def normalize(text: str) -> NormalizedText:
     Returns:
         A NormalizedText whose ``to_original`` maps any span back to ``text``.
     """
-    chars: list[str] = []
+    pieces: list[str] = []
     offsets: list[int] = []
     ends: list[int] = []
-    glosses = {match.start(): match.end() for match in _PINYIN_GLOSS.finditer(text)}
-    entities = {match.start(): match for match in _ENTITY.finditer(text)}
-    index = 0
-    while index < len(text):
-        if index in glosses:
-            index = glosses[index]
-            continue
-        entity = entities.get(index)
-        if entity is not None:
-            decoded = html.unescape(entity.group())
-            if decoded != entity.group():
-                for char in decoded:
-                    chars.append(_fold_width(char))
-                    offsets.append(index)
-                    ends.append(entity.end())
-                index = entity.end()
-                continue
-        chars.append(_fold_width(text[index]))
-        offsets.append(index)
-        ends.append(index + 1)
-        index += 1
-    normalized = _simplify("".join(chars))
+    specials = sorted(
+        [(m.start(), m.end(), "") for m in _PINYIN_GLOSS.finditer(text)]
+        + [(m.start(), m.end(), html.unescape(m.group())) for m in _ENTITY.finditer(text)]
+    )
+    position = 0
+    for start, end, replacement in specials:
+        if start < position:
+            continue  # overlapping matches: the first one wins
+        if replacement == text[start:end]:
+            continue  # an unknown entity such as "&foo;" stays as it is
+        pieces.append(text[position:start])
+        offsets.extend(range(position, start))
+        ends.extend(range(position + 1, start + 1))
+        pieces.append(replacement)  # a gloss is dropped (""), an entity becomes its character(s)
+        offsets.extend([start] * len(replacement))
+        ends.extend([end] * len(replacement))
+        position = end
+    pieces.append(text[position:])
+    offsets.extend(range(position, len(text)))
+    ends.extend(range(position + 1, len(text) + 1))
+    normalized = _simplify(_fold_width("".join(pieces)))
     if len(normalized) != len(offsets):  # _simplify keeps lengths; this guards the offset map against a regression
         raise AssertionError("normalisation changed the text length; the offset map would be wrong")
     return NormalizedText(text=normalized, offsets=offsets, ends=ends, original_length=len(text))

@@ -1,0 +1,86 @@
+"""``penalty cv``: k-fold cross-validation grouped by bulletin, the only honest way to score models on data that is
+also used for training (e.g. the real bulletins in ../shared/data/real).
+
+Every fold trains a fresh model on the other folds' bulletins (optionally plus the configured training data, e.g. the
+authored corpus) and is scored on its own bulletins; the rule baseline is scored on the same folds. Figures are
+reported per fold and pooled over all out-of-fold predictions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from data.labels import LabelSet
+from data.types import GoldCase, Prediction
+from eval.metrics import unit_metrics
+from models.predictor import Predictor
+from training.config import RunConfig
+from training.splits import grouped_folds
+from training.train import _load_valid, train
+
+logger = logging.getLogger(__name__)
+HEADLINE = ("offense_accuracy", "offense_macro_f1", "penalty_micro_f1", "penalty_macro_f1", "penalty_exact_match", "party_accuracy")
+
+
+def cross_validate(
+    config: RunConfig,
+    data: list[str],
+    folds: int = 5,
+    include_rules: bool = True,
+    output_dir: str = "runs/cv",
+    add_train_data: bool = False,
+) -> dict:
+    """Grouped k-fold CV of the configured model type (and the rules) on ``data``.
+
+    Args:
+        config: training configuration; ``data.train`` is used only with ``add_train_data``.
+        data: annotated files or directories whose bulletins are split into folds.
+        folds: number of folds (bulletins never straddle two folds).
+        include_rules: also score the rule baseline on the same folds.
+        output_dir: fold models go to ``output_dir/fold-K``.
+        add_train_data: train each fold on its training bulletins plus ``config.data.train``.
+
+    Returns:
+        ``{"folds": [...], "pooled": {model: metrics}, "mean": {model: metrics}, "note": ...}``.
+    """
+    label_set = LabelSet.load(config.data.label_set)
+    cases = _load_valid(data, label_set)
+    extra = _load_valid(config.data.train, label_set) if add_train_data else []
+    predictions: dict[str, list[Prediction | None]] = {}
+    ordered: list[GoldCase] = []
+    per_fold = []
+    for fold, (train_idx, test_idx) in enumerate(grouped_folds(cases, folds, config.training.seed)):
+        fold_config = dataclasses.replace(
+            config, training=dataclasses.replace(config.training, output_dir=str(Path(output_dir) / f"fold-{fold}"))
+        )
+        test = [cases[i] for i in test_idx]
+        model_dir = train(fold_config, train_cases=[cases[i] for i in train_idx] + extra).model_dir
+        models = {config.model.model_type: Predictor.from_pretrained(model_dir)}
+        if include_rules:
+            models["rules"] = Predictor.from_pretrained("rules", label_set)
+        scores = {}
+        for name, predictor in models.items():
+            fold_predictions = predictor.predict_units([c.text for c in test])
+            predictions.setdefault(name, []).extend(fold_predictions)
+            scores[name] = _headline(unit_metrics(test, fold_predictions, label_set))
+        ordered.extend(test)
+        per_fold.append({"fold": fold, "test_bulletins": len({c.doc for c in test}), "test_cases": len(test)} | scores)
+        logger.info("fold %d: %s", fold, scores)
+    pooled = {name: _headline(unit_metrics(ordered, preds, label_set)) for name, preds in predictions.items()}
+    mean = {
+        name: {k: round(float(np.mean([f[name][k] for f in per_fold])), 4) for k in HEADLINE} for name in predictions
+    }
+    note = (
+        f"{folds}-fold cross-validation grouped by bulletin on {', '.join(data)} ({len(cases)} units, "
+        f"{len({c.doc for c in cases})} bulletins); each fold's model never saw its test bulletins"
+        + (f"; training folds plus {', '.join(config.data.train)}" if add_train_data else "")
+    )
+    return {"note": note, "folds": per_fold, "pooled": pooled, "mean": mean}
+
+
+def _headline(metrics: dict) -> dict:
+    return {k: round(metrics[k], 4) for k in HEADLINE}
