@@ -13,11 +13,26 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import sklearn
+from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from data.labels import LabelSet
 from data.types import GoldCase, Prediction
 
 _METRIC_DIR = Path(__file__).with_name("case_metrics")
+# The comparison table's figures: each gets a bootstrap interval, so ``headline_metrics`` recomputes them per resample.
+HEADLINE_METRICS = (
+    "offense_accuracy",
+    "offense_macro_f1",
+    "penalty_micro_f1",
+    "penalty_macro_f1",
+    "primary_penalty_accuracy",
+    "fine_exact_match",
+    "party_accuracy",
+    "fully_correct",
+    "offense_ece",
+)
+CALIBRATION_BINS = 10
 
 
 @dataclass(frozen=True)
@@ -50,7 +65,9 @@ def single_label_scores(gold: Sequence[str], predicted: Sequence[str | None], la
     )
 
 
-def multilabel_scores(gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]], labels: Sequence[str]) -> dict:
+def multilabel_scores(
+    gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]], labels: Sequence[str]
+) -> dict:
     """Micro/macro F1, subset exact match, Hamming loss and per-label figures for label sets."""
     if not gold:
         return {"micro_f1": 0.0, "macro_f1": 0.0, "weighted_f1": 0.0, "exact_match": 0.0, "hamming_loss": 0.0}
@@ -58,7 +75,39 @@ def multilabel_scores(gold: Sequence[frozenset[str]], predicted: Sequence[frozen
     def indicator(sets: Sequence[frozenset[str]]) -> list[list[int]]:
         return [[int(label in s) for label in labels] for s in sets]
 
-    return _metric("multilabel").compute(references=indicator(gold), predictions=indicator(predicted), num_labels=len(labels))
+    return _metric("multilabel").compute(
+        references=indicator(gold), predictions=indicator(predicted), num_labels=len(labels)
+    )
+
+
+def _case_correctness(gold: Sequence[CaseLabels], predicted: Sequence[CaseLabels], label_set: LabelSet) -> dict:
+    """Per-case right/wrong for the figures that are plain shares of cases.
+
+    The primary penalty is derived (spec), so a missed unit has none and is wrong; fines must match in text order;
+    a fully correct unit has every field right, penalties only where the unit is complete.
+    """
+    pairs = list(zip(gold, predicted, strict=True))
+    return {
+        "primary_penalty_accuracy": np.array(
+            [
+                p.offense is not None
+                and label_set.primary_penalty(g.penalties) == label_set.primary_penalty(p.penalties)
+                for g, p in pairs
+            ],
+            dtype=bool,
+        ),
+        "fine_exact_match": np.array(
+            [p.offense is not None and g.fine_amounts == p.fine_amounts for g, p in pairs], dtype=bool
+        ),
+        "party_accuracy": np.array([g.party == p.party for g, p in pairs], dtype=bool),
+        "fully_correct": np.array(
+            [
+                g.offense == p.offense and g.party == p.party and (not g.complete or g.penalties == p.penalties)
+                for g, p in pairs
+            ],
+            dtype=bool,
+        ),
+    }
 
 
 def compute_metrics(gold: Sequence[CaseLabels], predicted: Sequence[CaseLabels], label_set: LabelSet) -> dict:
@@ -73,12 +122,10 @@ def compute_metrics(gold: Sequence[CaseLabels], predicted: Sequence[CaseLabels],
     penalties = multilabel_scores(
         [gold[i].penalties for i in complete], [predicted[i].penalties for i in complete], label_set.penalties
     )
-    primary = [label_set.primary_penalty(g.penalties) for g in gold]
-    primary_pred = [label_set.primary_penalty(p.penalties) if p.offense is not None else None for p in predicted]
-    fully = [
-        g.offense == p.offense and g.party == p.party and (not g.complete or g.penalties == p.penalties)
-        for g, p in zip(gold, predicted, strict=True)
-    ]
+    shares = {
+        name: float(np.mean(correct)) if gold else 0.0
+        for name, correct in _case_correctness(gold, predicted, label_set).items()
+    }
     return {
         "n_cases": len(gold),
         "offense_accuracy": offense["accuracy"],
@@ -89,14 +136,7 @@ def compute_metrics(gold: Sequence[CaseLabels], predicted: Sequence[CaseLabels],
         "penalty_macro_f1": penalties["macro_f1"],
         "penalty_exact_match": penalties["exact_match"],
         "penalty_hamming_loss": penalties["hamming_loss"],
-        "primary_penalty_accuracy": float(np.mean([g == p for g, p in zip(primary, primary_pred, strict=True)])) if gold else 0.0,
-        "fine_exact_match": float(
-            np.mean([p.offense is not None and g.fine_amounts == p.fine_amounts for g, p in zip(gold, predicted, strict=True)])
-        )
-        if gold
-        else 0.0,
-        "party_accuracy": float(np.mean([g.party == p.party for g, p in zip(gold, predicted, strict=True)])) if gold else 0.0,
-        "fully_correct": float(np.mean(fully)) if gold else 0.0,
+        **shares,
         "offense_detail": offense,
         "penalty_detail": penalties,
     }
@@ -110,9 +150,143 @@ def predicted_labels(prediction: Prediction | None) -> CaseLabels:
     """A missed unit (``None``) gets no labels at all, so it counts wrong in every label metric."""
     if prediction is None:
         return CaseLabels(None, frozenset(), None)
-    return CaseLabels(prediction.offense, frozenset(prediction.penalties), prediction.party, prediction.evidence.fine_amounts)
+    return CaseLabels(
+        prediction.offense, frozenset(prediction.penalties), prediction.party, prediction.evidence.fine_amounts
+    )
 
 
 def unit_metrics(gold: Sequence[GoldCase], predicted: Sequence[Prediction | None], label_set: LabelSet) -> dict:
     """``compute_metrics`` for gold cases and their predictions (``None`` = not found by the segmenter)."""
     return compute_metrics([gold_labels(g) for g in gold], [predicted_labels(p) for p in predicted], label_set)
+
+
+@dataclass(frozen=True)
+class CaseArrays:
+    """Aligned gold and predicted labels as arrays, so that a bootstrap resample is a row index, not a re-encoding."""
+
+    offense_gold: np.ndarray  # label ids
+    offense_predicted: np.ndarray  # label ids; len(offenses) for a missed unit, which no gold id equals
+    offense_confidence: np.ndarray  # the predicted offense's score; NaN for a missed unit
+    penalties_gold: np.ndarray  # 0/1, one column per penalty label
+    penalties_predicted: np.ndarray
+    complete: np.ndarray  # penalties are scored on complete units only (spec)
+    correct: dict[str, np.ndarray]  # per-case right/wrong of the share figures, from ``_case_correctness``
+    n_offenses: int
+
+    def take(self, rows: np.ndarray) -> CaseArrays:
+        """The cases at ``rows`` (repeats allowed: a bootstrap resample)."""
+        return CaseArrays(
+            self.offense_gold[rows],
+            self.offense_predicted[rows],
+            self.offense_confidence[rows],
+            self.penalties_gold[rows],
+            self.penalties_predicted[rows],
+            self.complete[rows],
+            {name: correct[rows] for name, correct in self.correct.items()},
+            self.n_offenses,
+        )
+
+
+def encode_cases(gold: Sequence[GoldCase], predicted: Sequence[Prediction | None], label_set: LabelSet) -> CaseArrays:
+    """Encode gold cases and their predictions (``None`` = not found) for ``headline_metrics``."""
+    gold_cases = [gold_labels(g) for g in gold]
+    predicted_cases = [predicted_labels(p) for p in predicted]
+    offense_id = {label: i for i, label in enumerate(label_set.offenses)}
+    missing = len(label_set.offenses)
+
+    def indicator(cases: Sequence[CaseLabels]) -> np.ndarray:
+        return np.array([[label in c.penalties for label in label_set.penalties] for c in cases], dtype=int).reshape(
+            len(cases), len(label_set.penalties)
+        )
+
+    return CaseArrays(
+        offense_gold=np.array([offense_id[g.offense] for g in gold_cases], dtype=int),
+        offense_predicted=np.array([offense_id.get(p.offense, missing) for p in predicted_cases], dtype=int),
+        offense_confidence=np.array([np.nan if p is None else p.offense_score for p in predicted], dtype=float),
+        penalties_gold=indicator(gold_cases),
+        penalties_predicted=indicator(predicted_cases),
+        complete=np.array([g.complete for g in gold_cases], dtype=bool),
+        correct=_case_correctness(gold_cases, predicted_cases, label_set),
+        n_offenses=missing,
+    )
+
+
+def headline_metrics(cases: CaseArrays) -> dict[str, float]:
+    """The ``HEADLINE_METRICS`` of some cases, straight from scikit-learn: fast enough for a thousand resamples.
+
+    Definitions are those of ``compute_metrics`` and ``eval/case_metrics`` (macro-F1 averages the labels present in
+    gold or predictions); ``tests/test_harness.py`` checks that both give the same figures.
+    """
+    if not len(cases.offense_gold):
+        return dict.fromkeys(HEADLINE_METRICS, 0.0)
+    # The arrays are ints built by encode_cases: re-validating them on every resample costs a quarter of the time.
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        return _headline_metrics(cases)
+
+
+def _headline_metrics(cases: CaseArrays) -> dict[str, float]:
+    labels = np.arange(cases.n_offenses)
+    gold, predicted = cases.offense_gold, cases.offense_predicted
+    offense_f1 = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)[2]
+    present = np.isin(labels, np.concatenate([gold, predicted]))
+    scores = {
+        "offense_accuracy": float(np.mean(gold == predicted)),
+        "offense_macro_f1": float(offense_f1[present].mean()) if present.any() else 0.0,
+        "penalty_micro_f1": 0.0,
+        "penalty_macro_f1": 0.0,
+    }
+    penalties_gold, penalties_predicted = (
+        cases.penalties_gold[cases.complete],
+        cases.penalties_predicted[cases.complete],
+    )
+    if len(penalties_gold):
+        penalty_f1 = precision_recall_fscore_support(penalties_gold, penalties_predicted, zero_division=0)[2]
+        present = (penalties_gold.sum(axis=0) + penalties_predicted.sum(axis=0)) > 0
+        scores["penalty_micro_f1"] = float(
+            f1_score(penalties_gold, penalties_predicted, average="micro", zero_division=0)
+        )
+        scores["penalty_macro_f1"] = float(penalty_f1[present].mean()) if present.any() else 0.0
+    scores |= {name: float(np.mean(correct)) for name, correct in cases.correct.items()}
+    found = ~np.isnan(cases.offense_confidence)
+    scores["offense_ece"] = expected_calibration_error(cases.offense_confidence[found], (gold == predicted)[found])
+    return scores
+
+
+def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = CALIBRATION_BINS) -> list[dict]:
+    """Equal-width confidence bins ``(lower, upper]`` (the first also takes 0): count, mean confidence, accuracy.
+
+    Args:
+        confidence: the score of each predicted label, in [0, 1].
+        correct: whether each predicted label is right.
+        n_bins: number of bins over [0, 1].
+
+    Returns:
+        One dict per bin: ``lower``, ``upper``, ``count``, ``confidence`` and ``accuracy`` (both 0.0 when empty).
+    """
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, n_bins - 1)
+    counts = np.bincount(index, minlength=n_bins)
+    confidence_sum = np.bincount(index, weights=confidence, minlength=n_bins)
+    correct_sum = np.bincount(index, weights=np.asarray(correct, dtype=float), minlength=n_bins)
+    filled = np.maximum(counts, 1)
+    return [
+        {
+            "lower": float(edges[i]),
+            "upper": float(edges[i + 1]),
+            "count": int(counts[i]),
+            "confidence": float(confidence_sum[i] / filled[i]),
+            "accuracy": float(correct_sum[i] / filled[i]),
+        }
+        for i in range(n_bins)
+    ]
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int = CALIBRATION_BINS) -> float:
+    """Expected calibration error: the count-weighted mean gap between accuracy and confidence over the bins.
+
+    Returns 0.0 when there are no predictions (like the other figures of an empty sample).
+    """
+    if not len(confidence):
+        return 0.0
+    bins = reliability_bins(confidence, correct, n_bins)
+    return float(sum(b["count"] * abs(b["accuracy"] - b["confidence"]) for b in bins) / len(confidence))

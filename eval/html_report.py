@@ -1,0 +1,159 @@
+"""``report.html``: one self-contained page (inline CSS, figures as base64 PNG data URIs) an analyst can mail around.
+
+Everything taken from data or models is HTML-escaped: bulletin text, labels and file names are not trusted markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+
+from eval.figures import confusion_matrix_png, reliability_png
+from eval.report import MODE_TITLES, comparison_rows, format_figure, mode_caption, modes_of, slice_rows
+
+_CSS = """
+body { font-family: system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2em;
+       color: #222; max-width: 1400px; }
+table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+.scroll { overflow-x: auto; }
+table.comparison td { white-space: nowrap; }
+table.errors td { max-width: 30em; }
+.wrong { color: #b00020; font-weight: 600; }
+.caption, .note { color: #555; font-size: 0.9em; }
+figure { display: inline-block; margin: 0 1.5em 1em 0; }
+code { font-size: 0.85em; }
+"""
+_ERROR_HEADER = ("bulletin", "excerpt", "wrong", "gold", "predicted (score)", "statutes found")
+_PER_LABEL = ("precision", "recall", "f1", "support")
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], css_class: str = "", raw: bool = False) -> str:
+    """An HTML table; cells are escaped unless ``raw`` (then the caller has escaped them)."""
+    cell = (lambda c: c) if raw else _e
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{_e(css_class)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _image(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}"></figure>'
+
+
+def _labels(gold: dict) -> str:
+    penalties = ", ".join(gold["penalties"]) or "none"
+    fines = ", ".join(str(f) for f in gold["fine_amounts"]) or "none"
+    complete = "" if gold["complete"] else "; incomplete"
+    return f"{gold['offense']}; penalties: {penalties}; fines: {fines}; party: {gold['party']}{complete}"
+
+
+def _predicted(predicted: dict) -> str:
+    penalties = (
+        ", ".join(f"{p} ({s:.2f})" if s is not None else p for p, s in predicted["penalties"].items()) or "none"
+    )
+    fines = ", ".join(str(f) for f in predicted["fine_amounts"]) or "none"
+    return (
+        f"{predicted['offense']} ({predicted['offense_score']:.2f}); penalties: {penalties}; fines: {fines}; "
+        f"party: {predicted['party']} ({predicted['party_score']:.2f})"
+    )
+
+
+def _error_rows(errors: list[dict]) -> list[list[str]]:
+    rows = []
+    for error in errors:
+        predicted = error["predicted"]
+        rows.append(
+            [
+                _e(error["doc"]),
+                _e(error["excerpt"]),
+                f'<span class="wrong">{_e(", ".join(error["wrong"]))}</span>',
+                _e(_labels(error["gold"])) if error["gold"] else "<em>no gold unit</em>",
+                _e(_predicted(predicted)) if predicted else "<em>missed: no predicted unit</em>",
+                _e("; ".join(predicted["statutes"])) if predicted and predicted["statutes"] else "",
+            ]
+        )
+    return rows
+
+
+def _per_label_rows(labels: Sequence[str], detail: dict) -> list[list[str]]:
+    per_label = detail.get("per_label")
+    if not per_label:
+        return []
+    return [
+        [label, *(format_figure(per_label[k][i]) if k != "support" else str(per_label[k][i]) for k in _PER_LABEL)]
+        for i, label in enumerate(labels)
+    ]
+
+
+def _model_section(name: str, entry: dict, result: dict) -> str:
+    label_set = result["label_set"]
+    identity = entry["identity"]
+    parts = [f"<section><h2>{_e(name)}</h2>"]
+    parts.append(
+        f'<p class="note">model type {_e(identity["model_type"])}, label set {_e(identity["label_set"])} '
+        f"(fingerprint <code>{_e(identity['label_set_fingerprint'])}</code>)</p>"
+    )
+    for mode in modes_of(result):
+        scored = entry.get(mode)
+        if scored is None:
+            continue
+        metrics = scored["metrics"]
+        matrix = metrics["offense_detail"]["confusion_matrix"]
+        missed = scored["n_units"] - sum(map(sum, matrix))
+        calibration = scored["calibration"]
+        parts.append(f"<h3>{_e(mode.replace('_', '-'))}</h3>")
+        where = f"{name}, {mode.replace('_', '-')}"
+        confusion = confusion_matrix_png(
+            matrix, label_set["offenses"], f"{where}: offense confusion ({missed} missed unit(s) not shown)"
+        )
+        reliability = reliability_png(
+            calibration["bins"], f"{where}: ECE {calibration['ece']:.3f} over {calibration['n']} units"
+        )
+        parts.append(_image(confusion, f"offense confusion matrix of {where}"))
+        parts.append(_image(reliability, f"reliability diagram of {where}"))
+        detail = [[k, format_figure(v, scored["ci"].get(k))] for k, v in metrics.items() if isinstance(v, float)]
+        parts.append("<h4>All figures</h4>" + _table(["figure", "value [95% interval]"], detail))
+        parts.append("<h4>Slices</h4>" + _table(*slice_rows(scored)))
+        parts.append("<h4>Offense per label</h4>")
+        parts.append(
+            _table(["offense", *_PER_LABEL], _per_label_rows(label_set["offenses"], metrics["offense_detail"]))
+        )
+        parts.append("<h4>Penalties per label (complete units)</h4>")
+        parts.append(
+            _table(["penalty", *_PER_LABEL], _per_label_rows(label_set["penalties"], metrics["penalty_detail"]))
+        )
+        parts.append(f"<h4>Errors ({len(scored['errors'])})</h4>")
+        parts.append(_table(_ERROR_HEADER, _error_rows(scored["errors"]), "errors", raw=True))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render_html(result: dict) -> str:
+    """The whole report page: data, comparison tables, then per model its figures, slices and errors."""
+    data = result["data"]
+    parts = [
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>Evaluation report: {_e(', '.join(result['models']))}</title><style>{_CSS}</style></head><body>",
+        "<h1>Evaluation report</h1>",
+        f"<p>Data: {_e(', '.join(data['specs']))}; sha256 over {len(data['files'])} file(s): "
+        f"<code>{_e(data['sha256'])}</code>; label set {_e(result['label_set']['name'])} "
+        f"(<code>{_e(result['label_set']['fingerprint'])}</code>).</p>",
+    ]
+    if data["problems"]:
+        items = "".join(f"<li>{_e(problem)}</li>" for problem in data["problems"])
+        parts.append(f"<h2>{len(data['problems'])} gold record(s) left out</h2><ul>{items}</ul>")
+    parts.append("<h2>Comparison</h2>")
+    for mode in modes_of(result):
+        parts.append(f"<h3>{_e(MODE_TITLES[mode])}</h3><p class='caption'>{_e(mode_caption(result, mode))}</p>")
+        parts.append(f'<div class="scroll">{_table(*comparison_rows(result, mode), "comparison")}</div>')
+    parts += [_model_section(name, entry, result) for name, entry in result["models"].items()]
+    versions = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
+    parts.append(f'<h2>Versions</h2><p class="note">{_e(versions)}</p></body></html>\n')
+    return "\n".join(parts)
