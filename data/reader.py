@@ -1,7 +1,7 @@
-"""Read bulletins from .txt (UTF-8, BOM, GBK, GB18030 — detected from the bytes), .html and .docx.
+"""Read bulletins from .txt (UTF-8, BOM, GBK, GB18030 — detected from the bytes), .html, .docx and .pdf.
 
-Offsets everywhere in the project point into ``Bulletin.text``, the decoded text exactly as read (for HTML and
-DOCX: the extracted text). A ``SOURCE:`` … ``---`` header is kept in ``text`` and skipped via ``body_start``, so
+Offsets everywhere in the project point into ``Bulletin.text``, the decoded text exactly as read (for HTML, DOCX
+and PDF: the extracted text). A ``SOURCE:`` … ``---`` header is kept in ``text`` and skipped via ``body_start``, so
 offsets stay valid in the original file.
 """
 
@@ -19,7 +19,7 @@ from data.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-BULLETIN_SUFFIXES = (".txt", ".html", ".htm", ".docx")
+BULLETIN_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".pdf")
 MAX_BYTES = 20_000_000  # a bulletin is a few KB; 20 MB is already a whole crawl dumped into one file
 _HEADER = re.compile(r"\ASOURCE:[^\n]*\n(?:.*?\n)??---[ \t]*\n", re.DOTALL)
 _DROPPED_HTML = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "template")
@@ -46,7 +46,11 @@ def decode_bytes(raw: bytes, source: str) -> tuple[str, str]:
     """
     if not raw.strip():
         raise InputError(f"{source}: empty file")
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if raw.startswith(bom):
             return _strict(raw, encoding, source), encoding
     if b"\x00" in raw[:65536]:
@@ -104,6 +108,31 @@ def docx_to_text(raw: bytes, source: str) -> str:
     return "\n".join(lines)
 
 
+def pdf_to_text(raw: bytes, source: str) -> str:
+    """The text layer of a PDF, page by page (pypdf); a scanned PDF without one is an error, not an empty bulletin.
+
+    Raises:
+        InputError: the bytes are not a readable PDF, it is encrypted, or it has no text layer.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError(f"{source}: the PDF is password-protected; save an unprotected copy")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except InputError:
+        raise
+    # pypdf raises its own errors for most damage, but a truncated or garbled file can surface as any of these
+    except (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, OSError) as err:
+        raise InputError(f"{source}: not a readable PDF ({type(err).__name__}: {err})") from err
+    text = "\n".join(page.strip("\n") for page in pages)
+    if not text.strip():
+        raise InputError(f"{source}: the PDF has no text layer (a scan?); run OCR first or supply the text")
+    return text
+
+
 def read_bulletin_bytes(raw: bytes, source: str, suffix: str = ".txt") -> Bulletin:
     """Decode one bulletin from bytes (the web service and stdin use this; files go through ``read_bulletin``).
 
@@ -118,9 +147,13 @@ def read_bulletin_bytes(raw: bytes, source: str, suffix: str = ".txt") -> Bullet
     suffix = suffix.lower()
     if suffix == ".docx":
         text, encoding = docx_to_text(raw, source), "docx"
+    elif suffix == ".pdf":
+        text, encoding = pdf_to_text(raw, source), "pdf"
     else:
         text, encoding = decode_bytes(raw, source)
-        if suffix in (".html", ".htm") or (suffix != ".txt" and text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))):
+        if suffix in (".html", ".htm") or (
+            suffix != ".txt" and text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
+        ):
             text, encoding = html_to_text(text), f"html/{encoding}"
     if not text.strip():
         raise InputError(f"{source}: no text found")

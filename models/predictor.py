@@ -44,12 +44,14 @@ class Predictor:
         self.name = name or labeler.model_type
 
     @classmethod
-    def from_pretrained(cls, model: str | Path, label_set: LabelSet | None = None) -> Predictor:
-        """``rules`` or a model directory written by ``penalty train``.
+    def from_pretrained(cls, model: str | Path, label_set: LabelSet | None = None, *, threads: int = 0) -> Predictor:
+        """``rules`` or a model directory written by ``penalty train`` or ``penalty export``.
 
         Args:
             model: ``"rules"`` or a path.
             label_set: only for ``rules`` (a model directory carries its own).
+            threads: intra-op threads of an ONNX session (0: PyTorch's count, which follows ``OMP_NUM_THREADS``).
+                PyTorch's own count is process-wide; set it with ``torch.set_num_threads``.
 
         Raises:
             ModelError: missing, incomplete or corrupt model directory.
@@ -67,7 +69,15 @@ class Predictor:
             from models.bert_labeler import BertLabeler
 
             windows = meta.get("windows", {})
-            labeler = BertLabeler.load(model_dir, model_labels, windows.get("max_length", 256), windows.get("stride", 64))
+            max_length, stride = windows.get("max_length", 256), windows.get("stride", 64)
+            labeler = BertLabeler.load(model_dir, model_labels, max_length, stride)
+            return cls(labeler, thresholds, name=str(model))
+        if meta["model_type"] == "onnx":
+            from models.onnx_labeler import OnnxLabeler
+
+            windows = meta.get("windows", {})
+            max_length, stride = windows.get("max_length", 256), windows.get("stride", 64)
+            labeler = OnnxLabeler.load(model_dir, model_labels, max_length, stride, threads=threads)
             return cls(labeler, thresholds, name=str(model))
         raise ModelError(f"{model}: unknown model_type {meta['model_type']!r} in penalty.yaml")
 
