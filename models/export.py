@@ -103,8 +103,9 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None, quantize: str | No
     labeler.tokenizer.save_pretrained(out_dir)
     export = {"source_model": str(model_dir.resolve()), "quantize": quantize, "exporter": exporter, "opset": OPSET}
     export |= {name: _version(name) for name in ("onnx", "onnxruntime", "onnxscript")}
-    # thresholds, windows and the label fingerprint are the source model's: the export must label exactly like it
-    extra = {"windows": windows, "export": export, "source_summary": meta.get("summary", {})}
+    # thresholds, windows, fusion weights and the label fingerprint are the source model's: the export must label exactly like it
+    extra = {"windows": windows, "rule_fusion": meta.get("rule_fusion") or {}, "export": export}
+    extra["source_summary"] = meta.get("summary", {})
     write_meta(out_dir, ONNX, label_set, meta.get("penalty_thresholds") or {}, extra)
     logger.info("exported %s to %s (%s)", model_dir, out_dir / ONNX_NAME, quantize or "fp32")
     return out_dir

@@ -120,7 +120,9 @@ class MultiTaskModel(PreTrainedModel):
             loss = nn.functional.cross_entropy(offense.float(), offense_labels, weight=weights)
             if penalty_labels is not None:
                 pos_weight = _tensor_or_none(self.config.penalty_pos_weights, penalty.device)
-                loss = loss + nn.functional.binary_cross_entropy_with_logits(
+                # Summed over labels, averaged over units: a per-element mean gives each penalty logit a gradient
+                # len(penalties) times smaller than an offense logit's, and the penalty head barely trained.
+                loss = loss + len(self.config.penalties) * nn.functional.binary_cross_entropy_with_logits(
                     penalty.float(), penalty_labels.float(), pos_weight=pos_weight
                 )
             if party_labels is not None:

@@ -18,6 +18,7 @@ from data.normalize import normalize
 from data.reader import Bulletin, header_end
 from data.segment import segment_bulletin
 from data.types import CaseUnit, Evidence, LabelScores, Prediction
+from models.fusion import FusedLabeler
 from models.rules import RULES, RuleLabeler
 from models.store import read_meta
 
@@ -59,7 +60,14 @@ class Predictor:
         if str(model) == RULES:
             return cls(RuleLabeler(label_set or LabelSet.load()), name=RULES)
         meta, model_labels = read_meta(model)
-        model_dir = Path(model)
+        predictor = cls._load_model_dir(Path(model), meta, model_labels, threads)
+        if meta.get("rule_fusion"):
+            predictor.labeler = FusedLabeler(predictor.labeler, meta["rule_fusion"])
+        return predictor
+
+    @classmethod
+    def _load_model_dir(cls, model_dir: Path, meta: dict, model_labels: LabelSet, threads: int) -> Predictor:
+        model = str(model_dir)
         thresholds = meta.get("penalty_thresholds") or {}
         if meta["model_type"] == "tfidf":
             from models.tfidf import TfidfLabeler

@@ -58,6 +58,9 @@ class ModelConfig:
     freeze_layers: int = field(
         default=4, metadata={"help": "Keep the lowest N encoder layers fixed (with the embeddings): ~1.4x faster on CPU."}
     )
+    rule_fusion: bool = field(
+        default=True, metadata={"help": "Blend with the rule baseline, weights tuned on validation (models/fusion.py)."}
+    )
     class_weights: str = field(default="sqrt", metadata={"help": "'none', 'sqrt' or 'balanced' inverse-frequency weights."})
 
     def __post_init__(self) -> None:
@@ -74,6 +77,9 @@ class TrainingConfig:
     output_dir: str = field(default="runs/default", metadata={"help": "Where checkpoints and the final model go."})
     seed: int = field(default=42, metadata={"help": "Seeds data order, splits and initialisation."})
     learning_rate: float = field(default=1e-4, metadata={"help": "Peak AdamW learning rate."})
+    head_learning_rate: float = field(
+        default=1e-3, metadata={"help": "Learning rate of the freshly initialised heads (the encoder uses learning_rate)."}
+    )
     batch_size: int = field(default=16, metadata={"help": "Case units per training batch (per process)."})
     eval_batch_size: int = field(default=64, metadata={"help": "Case units per evaluation batch."})
     epochs: float = field(default=3.0, metadata={"help": "Passes over the training data."})

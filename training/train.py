@@ -25,10 +25,13 @@ from data.formats import load_cases
 from data.labels import LabelSet
 from data.types import GoldCase
 from eval.metrics import unit_metrics
+from models.fusion import FusedLabeler, blend
 from models.predictor import Predictor
+from models.rules import RuleLabeler
 from models.store import write_meta
 from training.card import write_model_card
 from training.config import CONFIG_NAME, RunConfig
+from training.fusion import tune_fusion
 from training.splits import grouped_split
 from training.thresholds import tune_thresholds
 
@@ -79,15 +82,24 @@ def train(config: RunConfig, resume: bool = False, train_cases: list[GoldCase] |
         "train_seconds": round(time.perf_counter() - started, 1),
     }
     thresholds: dict[str, float] = {}
+    fusion: dict[str, float] = {}
     if validation:
-        scores = predictor.labeler.score_texts([c.text for c in validation])
+        texts = [c.text for c in validation]
+        scores = predictor.labeler.score_texts(texts)
+        if config.model.rule_fusion:
+            rules = RuleLabeler(label_set).score_texts(texts)
+            fusion = tune_fusion(validation, scores, rules, label_set)
+            predictor.labeler = FusedLabeler(predictor.labeler, fusion)
+            scores = [blend(a, b, fusion) for a, b in zip(scores, rules, strict=True)]
+            logger.info("rule fusion weights (share of the model, tuned on validation): %s", fusion)
         thresholds = tune_thresholds(validation, scores, label_set.penalties)
         predictor.thresholds = thresholds
         metrics = unit_metrics(validation, predictor.predict_units([c.text for c in validation]), label_set)
         summary["validation"] = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
     config.save(out / CONFIG_NAME)
     windows = {"max_length": config.data.max_length, "stride": config.data.stride}
-    write_meta(out, config.model.model_type, label_set, thresholds, {"windows": windows, "summary": summary})
+    extra = {"windows": windows, "rule_fusion": fusion, "summary": summary}
+    write_meta(out, config.model.model_type, label_set, thresholds, extra)
     write_model_card(out, config, label_set, summary)
     logger.info("saved %s model to %s (%.0f s)", config.model.model_type, out, summary["train_seconds"])
     return TrainResult(out, summary)
@@ -203,7 +215,6 @@ def _fit_bert(
         remove_unused_columns=False,
         label_names=LABEL_NAMES,
         report_to=[],
-        optim="adamw_torch_fused" if torch.cuda.is_available() else "adamw_torch",
         dataloader_num_workers=0,
         disable_tqdm=not logger.isEnabledFor(logging.INFO),
     )
@@ -212,6 +223,7 @@ def _fit_bert(
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience))
     trainer = Trainer(
         model=model,
+        optimizers=(_optimizer(model, config), None),
         args=args,
         train_dataset=train_data,
         eval_dataset=eval_data,
@@ -229,6 +241,26 @@ def _fit_bert(
         shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
     labeler = BertLabeler(model, tokenizer, label_set, config.data.max_length, config.data.stride, config.training.eval_batch_size)
     return Predictor(labeler, name=str(out))
+
+
+def _optimizer(model, config: RunConfig):
+    """AdamW with two groups: the pretrained encoder at ``learning_rate``, the new heads at ``head_learning_rate``
+    (random heads need larger steps than pretrained weights); fused on CUDA."""
+    import torch
+
+    def group(params: list, lr: float) -> list[dict]:
+        decay = [p for p in params if p.ndim > 1]
+        no_decay = [p for p in params if p.ndim <= 1]  # biases and LayerNorm weights are not decayed
+        return [
+            {"params": decay, "lr": lr, "weight_decay": config.training.weight_decay},
+            {"params": no_decay, "lr": lr, "weight_decay": 0.0},
+        ]
+
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    encoder = [p for n, p in trainable if n.startswith("encoder.")]
+    heads = [p for n, p in trainable if not n.startswith("encoder.")]
+    groups = group(encoder, config.training.learning_rate) + group(heads, config.training.head_learning_rate)
+    return torch.optim.AdamW([g for g in groups if g["params"]], fused=torch.cuda.is_available())
 
 
 def _freeze(model, embeddings: bool, layers: int) -> None:
