@@ -120,7 +120,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     label_set = _label_set(args)
     predictors = {name: Predictor.from_pretrained(name, label_set if name == "rules" else None) for name in args.model}
     result = evaluate_predictors(
-        predictors, args.data, label_set, Path(args.report) if args.report else None, n_bootstrap=args.bootstrap, seed=args.seed
+        predictors,
+        args.data,
+        label_set,
+        Path(args.report) if args.report else None,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
     )
     print(result["table"])
     return 0
@@ -168,26 +173,38 @@ def run_prepare(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="penalty", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="penalty", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only, no progress bars")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, handler, help_text: str, example: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=f"{help_text}\n\nexample:\n  {example}",
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=f"{help_text}\n\nexample:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(run=handler)
         return sub
 
     def label_set_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--label-set", help="label-set YAML (default: the spec's label set)")
 
-    sub = command("segment", run_segment, "Split bulletins into case units.", "penalty segment bulletin.txt -o units.jsonl")
+    sub = command(
+        "segment", run_segment, "Split bulletins into case units.", "penalty segment bulletin.txt -o units.jsonl"
+    )
     sub.add_argument("inputs", nargs="+", help="files, directories (recursive) or - for stdin")
     sub.add_argument("-o", "--output", help="output file (.jsonl, .csv, .xlsx); default stdout")
 
-    sub = command("predict", run_predict, "Label the case units of bulletins.",
-                  "penalty predict --model rules bulletins/ -o cases.jsonl")  # fmt: skip
+    sub = command(
+        "predict",
+        run_predict,
+        "Label the case units of bulletins.",
+        "penalty predict --model rules bulletins/ -o cases.jsonl",
+    )
     sub.add_argument("inputs", nargs="+", help="files, directories (recursive) or - for stdin")
     sub.add_argument("--model", default="rules", help="'rules' or a model directory from 'penalty train'")
     sub.add_argument("--units", action="store_true", help="inputs are gold-format JSONL: label each line's text")
@@ -195,22 +212,38 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--shard", help="I/N: only this shard of the inputs (for splitting a crawl across machines)")
     label_set_option(sub)
 
-    sub = command("train", run_train, "Fine-tune a model (or the TF-IDF baseline) on annotated case units.",
-                  "penalty train --training.output_dir runs/m1 --training.learning_rate 5e-5")  # fmt: skip
+    sub = command(
+        "train",
+        run_train,
+        "Fine-tune a model (or the TF-IDF baseline) on annotated case units.",
+        "penalty train --training.output_dir runs/m1 --training.learning_rate 5e-5",
+    )
     sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
     sub.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
 
-    sub = command("evaluate", run_evaluate, "Score models on annotated bulletins (end-to-end) or gold units.",
-                  "penalty evaluate --model rules --model runs/default --data ../shared/data/real --report reports/real")  # fmt: skip
+    sub = command(
+        "evaluate",
+        run_evaluate,
+        "Score models on annotated bulletins (end-to-end) or gold units.",
+        "penalty evaluate --model rules --model runs/default --data ../shared/data/real --report reports/real",
+    )
     sub.add_argument("--model", action="append", required=True, help="'rules' or a model directory; repeat to compare")
-    sub.add_argument("--data", action="append", required=True, help="annotated directory (txt + jsonl) or annotation file")
+    sub.add_argument(
+        "--data", action="append", required=True, help="annotated directory (txt + jsonl) or annotation file"
+    )
     sub.add_argument("--report", help="write metrics.json, report.md and report.html here")
-    sub.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (by bulletin) for 95%% intervals")
+    sub.add_argument(
+        "--bootstrap", type=int, default=1000, help="bootstrap resamples (by bulletin) for 95%% intervals"
+    )
     sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     label_set_option(sub)
 
-    sub = command("cv", run_cv, "Cross-validate grouped by bulletin (rules, TF-IDF or fine-tuned).",
-                  "penalty cv --folds 5 --data ../shared/data/real --model.model_type tfidf")  # fmt: skip
+    sub = command(
+        "cv",
+        run_cv,
+        "Cross-validate grouped by bulletin (rules, TF-IDF or fine-tuned).",
+        "penalty cv --folds 5 --data ../shared/data/real --model.model_type tfidf",
+    )
     sub.add_argument("--data", action="append", required=True, help="annotated data to cross-validate on")
     sub.add_argument("--folds", type=int, default=5)
     sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
@@ -218,7 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--output-dir", default="runs/cv", help="where fold models go")
     sub.add_argument("--add-train-data", action="store_true", help="train each fold on its bulletins plus data.train")
 
-    sub = command("export", run_export, "Export a fine-tuned model to ONNX.", "penalty export --model runs/default --quantize int8")
+    sub = command(
+        "export",
+        run_export,
+        "Export a fine-tuned model to ONNX.",
+        "penalty export --model runs/default --quantize int8",
+    )
     sub.add_argument("--model", required=True)
     sub.add_argument("--format", default="onnx", choices=["onnx"])
     sub.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantisation of the exported model")
@@ -241,7 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("input")
     sub.add_argument("output")
     sub.add_argument("--to", choices=["gold", "labelstudio", "doccano"], required=True)
-    sub.add_argument("--from", dest="source_format", default="auto", choices=["auto", "gold", "labelstudio", "doccano"])
+    sub.add_argument(
+        "--from", dest="source_format", default="auto", choices=["auto", "gold", "labelstudio", "doccano"]
+    )
     sub.add_argument("--labelstudio-config", help="also write the Label Studio labelling interface (XML) here")
     label_set_option(sub)
 

@@ -147,9 +147,10 @@ def benchmark_runtimes(args: argparse.Namespace, files: list[Path], units: list[
         same_offense = sum(a.offense == b.offense for a, b in zip(reference, predictions[name], strict=True))
         same_penalties = sum(a.penalties == b.penalties for a, b in zip(reference, predictions[name], strict=True))
         f1 = multilabel_scores(
-            [frozenset(p.penalties) for p in reference], [frozenset(p.penalties) for p in predictions[name]],
+            [frozenset(p.penalties) for p in reference],
+            [frozenset(p.penalties) for p in predictions[name]],
             label_set.penalties,
-        )["micro_f1"]  # fmt: skip
+        )["micro_f1"]
         print(
             f"  {name:13s} offense identical {same_offense / len(units):6.1%}  "
             f"penalty sets identical {same_penalties / len(units):6.1%}  penalty micro-F1 vs PyTorch {f1:.4f}"

@@ -67,7 +67,9 @@ def load_annotated_dir(directory: str | Path, label_set: LabelSet) -> list[Annot
             continue
         gold = read_gold_jsonl(gold_path, label_set)
         bulletin = read_bulletin(txt)
-        annotated.append(AnnotatedBulletin(bulletin, gold.cases, locate_cases(bulletin.text, gold.cases, str(gold_path))))
+        annotated.append(
+            AnnotatedBulletin(bulletin, gold.cases, locate_cases(bulletin.text, gold.cases, str(gold_path)))
+        )
     if not annotated:
         raise InputError(f"{directory}: no bulletin (*.txt) with gold annotations (*.jsonl) beside it")
     return annotated

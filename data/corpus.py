@@ -29,7 +29,16 @@ SOURCE_DIR = CORPUS_DIR / "src"
 BUILD_DIR = CORPUS_DIR / "bulletins"
 PART_KINDS = ("lead", "case", "stats", "caption", "news", "closing", "heading", "commentary", "navigation", "fragment")
 BULLETIN_KEYS = ("doc", "issuer", "region", "year", "style", "separator", "parts")
-ISSUERS = ("county_police", "city_police", "province_police", "national_police", "cac", "court", "procuratorate", "media")
+ISSUERS = (
+    "county_police",
+    "city_police",
+    "province_police",
+    "national_police",
+    "cac",
+    "court",
+    "procuratorate",
+    "media",
+)
 
 
 @dataclass(frozen=True)

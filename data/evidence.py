@@ -12,20 +12,50 @@ from data.labels import LabelSet
 from data.types import Evidence
 
 # Financial (capital) numerals 壹贰叁… appear in formal penalty decisions.
-_CN_DIGITS = dict(zip("零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖", [0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9]))
+_CN_DIGITS = dict(
+    zip(
+        "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖",
+        [0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        strict=True,
+    )
+)
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "拾": 10, "佰": 100, "仟": 1000, "万": 10_000, "亿": 100_000_000}
 _NUMERAL = r"[0-9０-９]+(?:[.,，][0-9０-９]+)*|[零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]+"
-_ARTICLE = rf"第\s*({_NUMERAL})\s*条(之[一二三四五六七八九十])?(?:第\s*(?:{_NUMERAL})\s*款)?(?:第\s*(?:{_NUMERAL})\s*项)?"
+_ARTICLE = (
+    rf"第\s*({_NUMERAL})\s*条(之[一二三四五六七八九十])?(?:第\s*(?:{_NUMERAL})\s*款)?(?:第\s*(?:{_NUMERAL})\s*项)?"
+)
 _ARTICLE_RUN = re.compile(rf"(?:{_ARTICLE}\s*(?:[、，,和及与或]|以及)?\s*)+")
 _ARTICLE_ONE = re.compile(_ARTICLE)
 _TITLED_LAW = re.compile(r"《([^》\n]{2,40})》")
 # Laws often cited without 《》 in news reposts; the title regex would miss them.
-_BARE_LAW = re.compile(r"(?<!《)((?:中华人民共和国)?(?:刑法|网络安全法|数据安全法|个人信息保护法|治安管理处罚法|反电信网络诈骗法))")
+_BARE_LAW = re.compile(
+    r"(?<!《)((?:中华人民共和国)?(?:刑法|网络安全法|数据安全法|个人信息保护法|治安管理处罚法|反电信网络诈骗法))"
+)
 _ORDER = re.compile(r"(?:公安部)?第?\s*(\d+|[一二三四五六七八九十]+)\s*号令")
 _AMOUNT = re.compile(rf"({_NUMERAL})\s*(万|千)?\s*(?:余)?元")
 _CLAUSE_END = re.compile(r"[。；;！!？?\n]")
 # A fine is an amount governed by 罚款; these words govern an amount that is not an administrative fine.
-_NOT_FINE = ("罚金", "违法所得", "没收", "获利", "赃款", "涉案", "流水", "诈骗", "收取", "赌资", "价值", "损失", "费用", "报酬", "售价", "金额达", "非法所得", "返利", "工资")
+_NOT_FINE = (
+    "罚金",
+    "违法所得",
+    "没收",
+    "获利",
+    "赃款",
+    "涉案",
+    "流水",
+    "诈骗",
+    "收取",
+    "赌资",
+    "价值",
+    "损失",
+    "费用",
+    "报酬",
+    "售价",
+    "金额达",
+    "非法所得",
+    "返利",
+    "工资",
+)
 
 
 def parse_number(token: str) -> float | None:
@@ -84,7 +114,9 @@ def _governed_by_fine(text: str, start: int, end: int) -> bool:
     (``分别处以1万元、5000元罚款``)."""
     clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
     before = text[clause_start:start]
-    after = re.match(rf"(?:\s*[、和及与]\s*(?:{_NUMERAL})\s*(?:万|千)?\s*元)*\s*(?:的)?\s*(罚款|罚金|行政处罚)", text[end:])
+    after = re.match(
+        rf"(?:\s*[、和及与]\s*(?:{_NUMERAL})\s*(?:万|千)?\s*元)*\s*(?:的)?\s*(罚款|罚金|行政处罚)", text[end:]
+    )
     if after:
         return after.group(1) != "罚金"  # '处2000元的行政处罚': a sum of money as an administrative penalty
     fine_at = before.rfind("罚款")
@@ -105,4 +137,6 @@ def find_cues(text: str, label_set: LabelSet) -> tuple[tuple[str, str, int, int]
 
 def extract_evidence(text: str, label_set: LabelSet) -> Evidence:
     """Statutes, fines and cues of one case unit (offsets relative to ``text``)."""
-    return Evidence(statutes=find_statutes(text), fine_amounts=find_fine_amounts(text), cues=find_cues(text, label_set))
+    return Evidence(
+        statutes=find_statutes(text), fine_amounts=find_fine_amounts(text), cues=find_cues(text, label_set)
+    )

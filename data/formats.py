@@ -104,7 +104,12 @@ def _doccano_records(path: Path) -> Iterable[tuple[str, object]]:
         except json.JSONDecodeError as err:
             raise AnnotationError(f"malformed JSON at {where}: {err.msg}") from err
         labels = raw.get("label") or []
-        record = {"doc": raw.get("doc", ""), "text": raw.get("text"), "penalties": [], "fine_amounts": raw.get("fine_amounts", [])}
+        record = {
+            "doc": raw.get("doc", ""),
+            "text": raw.get("text"),
+            "penalties": [],
+            "fine_amounts": raw.get("fine_amounts", []),
+        }
         for label in labels:
             kind, _, value = str(label).partition(":")
             if kind == "penalty":
@@ -160,7 +165,12 @@ def _to_label_studio(case: GoldCase, task_id: int) -> dict:
         choice("penalties", list(case.penalties)),
         choice("party", [case.party]),
         choice("complete", [str(case.complete).lower()]),
-        {"from_name": "fine_amounts", "to_name": "text", "type": "textarea", "value": {"text": [str(f) for f in case.fine_amounts]}},
+        {
+            "from_name": "fine_amounts",
+            "to_name": "text",
+            "type": "textarea",
+            "value": {"text": [str(f) for f in case.fine_amounts]},
+        },
     ]
     return {"id": task_id, "data": {"text": case.text, "doc": case.doc}, "annotations": [{"result": result}]}
 

@@ -75,7 +75,11 @@ class LabelSet:
         return {
             "name": self.name,
             "offense": [
-                {"name": n, "cues": list(self.offense_cues.get(n, ())), "statutes": list(self.offense_statutes.get(n, ()))}
+                {
+                    "name": n,
+                    "cues": list(self.offense_cues.get(n, ())),
+                    "statutes": list(self.offense_statutes.get(n, ())),
+                }
                 for n in self.offenses
             ],
             "penalties": [{"name": n, "cues": list(self.penalty_cues.get(n, ()))} for n in self.penalties],

@@ -15,9 +15,23 @@ from data.errors import InputError
 
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
 COLUMNS = [
-    "source", "case", "start", "end", "offense", "offense_score", "penalties", "primary_penalty", "fine_amounts",
-    "party", "party_score", "statutes", "penalty_scores", "error", "note", "text",
-]  # fmt: skip
+    "source",
+    "case",
+    "start",
+    "end",
+    "offense",
+    "offense_score",
+    "penalties",
+    "primary_penalty",
+    "fine_amounts",
+    "party",
+    "party_score",
+    "statutes",
+    "penalty_scores",
+    "error",
+    "note",
+    "text",
+]
 
 
 class RecordWriter:

@@ -29,7 +29,11 @@ def load_base_model(name: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase
         tokenizer = AutoTokenizer.from_pretrained(path)
         encoder = AutoModel.from_pretrained(path)
     except (OSError, ValueError) as err:
-        hint = "" if Path(str(path)).exists() else " (no model hub reachable? use --model.base_model embedded or a local directory)"
+        hint = (
+            ""
+            if Path(str(path)).exists()
+            else " (no model hub reachable? use --model.base_model embedded or a local directory)"
+        )
         raise ModelError(f"cannot load base model {name!r}: {err}{hint}") from err
     if not tokenizer.is_fast:
         raise ModelError(f"base model {name!r} has no fast tokenizer; windowing long case units needs one")

@@ -74,7 +74,7 @@ def _flush(predictor: Predictor, bulletins: list[Bulletin], summary: BatchSummar
 
 
 def predict_unit_file(predictor: Predictor, path: str | Path, summary: BatchSummary) -> Iterator[dict]:
-    """One output record per line of a gold-format file, in order; a line without usable ``text`` gets an error record."""
+    """One output record per line of a gold-format file, in order; a line without ``text`` gets an error record."""
     path = Path(path)
     texts: list[tuple[int, str | None, str]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):

@@ -25,7 +25,13 @@ class BertLabeler:
     model_type = BERT
 
     def __init__(
-        self, model: MultiTaskModel, tokenizer, label_set: LabelSet, max_length: int = 256, stride: int = 64, batch_size: int = 32
+        self,
+        model: MultiTaskModel,
+        tokenizer,
+        label_set: LabelSet,
+        max_length: int = 256,
+        stride: int = 64,
+        batch_size: int = 32,
     ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -34,7 +40,9 @@ class BertLabeler:
         self.stride = stride
         self.batch_size = batch_size
         self.collate = WindowCollator(tokenizer.pad_token_id)
-        if list(model.config.offenses) != list(label_set.offenses) or list(model.config.penalties) != list(label_set.penalties):
+        if list(model.config.offenses) != list(label_set.offenses) or list(model.config.penalties) != list(
+            label_set.penalties
+        ):
             raise ModelError("the model's heads do not match its labels.yaml; the model directory is inconsistent")
 
     @classmethod

@@ -65,10 +65,15 @@ META = "\u2581"  # SentencePiece's word-boundary marker
 SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 # layer i's tensors l{i}.<key>.w / .b -> encoder.layer.{i}.<value>.weight / .bias
 LAYER_NAMES = {
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
-}  # fmt: skip
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
+}
 
 
 @dataclass
@@ -183,9 +188,21 @@ def read_e5_bin(path: Path) -> E5File:
             raise ModelError(f"{path} is truncated or corrupt (tensor {name!r}: {nbytes} bytes at {offset})")
         tensors[name] = (dtype, count, data[offset : offset + nbytes])
     return E5File(
-        hidden, layers, heads, ffn, vocab_rows, max_pos, type_vocab, float(f"{eps:.6g}"), pieces, scores,
-        {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, norm, tensors, sha256,
-    )  # fmt: skip
+        hidden,
+        layers,
+        heads,
+        ffn,
+        vocab_rows,
+        max_pos,
+        type_vocab,
+        float(f"{eps:.6g}"),
+        pieces,
+        scores,
+        {"bos": bos, "eos": eos, "pad": pad, "unk": unk},
+        norm,
+        tensors,
+        sha256,
+    )
 
 
 def precompiled_charsmap(norm: dict[int, str]) -> bytes:
@@ -243,10 +260,12 @@ def build_tokenizer(e5: E5File) -> Tokenizer:
     # run of them into one <unk>. Isolating them keeps them apart and changes nothing else, because in this
     # vocabulary no longer piece contains such a character either: the Viterbi path must break around it anyway.
     single = _char_class({p for p in e5.pieces if len(p) == 1})
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=True),
-        pre_tokenizers.Split(Regex(f"[^{single}]"), behavior="isolated"),
-    ])  # fmt: skip
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=True),
+            pre_tokenizers.Split(Regex(f"[^{single}]"), behavior="isolated"),
+        ]
+    )
     tok.decoder = decoders.Metaspace(replacement=META, prepend_scheme="always", split=True)
     bos, eos = e5.specials["bos"], e5.specials["eos"]
     tok.post_processor = processors.TemplateProcessing(
@@ -317,26 +336,44 @@ def build_embedded_model(out_dir: Path, progress: bool = True) -> Path:
     save_file(weights, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
 
     config = BertConfig(
-        vocab_size=e5.vocab_rows, hidden_size=H, num_hidden_layers=e5.layers, num_attention_heads=e5.heads,
-        intermediate_size=FF, hidden_act="gelu", max_position_embeddings=e5.max_positions,
-        type_vocab_size=e5.type_vocab, layer_norm_eps=e5.eps, pad_token_id=e5.specials["pad"],
+        vocab_size=e5.vocab_rows,
+        hidden_size=H,
+        num_hidden_layers=e5.layers,
+        num_attention_heads=e5.heads,
+        intermediate_size=FF,
+        hidden_act="gelu",
+        max_position_embeddings=e5.max_positions,
+        type_vocab_size=e5.type_vocab,
+        layer_norm_eps=e5.eps,
+        pad_token_id=e5.specials["pad"],
         architectures=["BertModel"],
-    )  # fmt: skip
+    )
     config.save_pretrained(out_dir)
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=build_tokenizer(e5), model_max_length=e5.max_positions, bos_token="<s>", eos_token="</s>",
-        unk_token="<unk>", sep_token="</s>", pad_token="<pad>", cls_token="<s>", mask_token="<mask>",
-    )  # fmt: skip
+        tokenizer_object=build_tokenizer(e5),
+        model_max_length=e5.max_positions,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        sep_token="</s>",
+        pad_token="<pad>",
+        cls_token="<s>",
+        mask_token="<mask>",
+    )
     tokenizer.save_pretrained(out_dir)
     # transformers 5 records its own class name, which 4.x cannot resolve; both read this one.
     tok_config = json.loads((out_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
     tok_config["tokenizer_class"] = "PreTrainedTokenizerFast"
     (out_dir / "tokenizer_config.json").write_text(json.dumps(tok_config, indent=2) + "\n", encoding="utf-8")
     meta = {
-        "source_package": SOURCE_PACKAGE, "source_version": version, "source_file": path.name,
-        "source_sha256": e5.sha256, "licence": LICENCE, "model": "intfloat/multilingual-e5-small (4-bit weights)",
+        "source_package": SOURCE_PACKAGE,
+        "source_version": version,
+        "source_file": path.name,
+        "source_sha256": e5.sha256,
+        "licence": LICENCE,
+        "model": "intfloat/multilingual-e5-small (4-bit weights)",
         "format": CACHE_SUBDIR,
-    }  # fmt: skip
+    }
     (out_dir / META_NAME).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return out_dir
 

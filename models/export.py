@@ -103,7 +103,7 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None, quantize: str | No
     labeler.tokenizer.save_pretrained(out_dir)
     export = {"source_model": str(model_dir.resolve()), "quantize": quantize, "exporter": exporter, "opset": OPSET}
     export |= {name: _version(name) for name in ("onnx", "onnxruntime", "onnxscript")}
-    # thresholds, windows, fusion weights and the label fingerprint are the source model's: the export must label exactly like it
+    # thresholds, windows, fusion weights and the label fingerprint are the source model's: the export labels like it
     extra = {"windows": windows, "rule_fusion": meta.get("rule_fusion") or {}, "export": export}
     extra["source_summary"] = meta.get("summary", {})
     write_meta(out_dir, ONNX, label_set, meta.get("penalty_thresholds") or {}, extra)
@@ -127,9 +127,17 @@ def _export_graph(model: nn.Module, tokenizer, path: Path) -> str:
             # both inputs share the Dims on purpose; torch warns once per input that the names are merged
             warnings.filterwarnings("ignore", message=".*axis name.*", category=UserWarning)
             program = torch.onnx.export(
-                wrapper, args, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES, opset_version=OPSET,
-                dynamo=True, dynamic_shapes=shapes, external_data=False, optimize=True, verbose=False,
-            )  # fmt: skip
+                wrapper,
+                args,
+                input_names=INPUT_NAMES,
+                output_names=OUTPUT_NAMES,
+                opset_version=OPSET,
+                dynamo=True,
+                dynamic_shapes=shapes,
+                external_data=False,
+                optimize=True,
+                verbose=False,
+            )
             program.save(str(path), external_data=False)
         return "dynamo"
     except Exception as err:  # any capture failure (unsupported op, data-dependent shape): try the other exporter
@@ -137,9 +145,15 @@ def _export_graph(model: nn.Module, tokenizer, path: Path) -> str:
     axes = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES} | {name: {0: "batch"} for name in OUTPUT_NAMES}
     try:
         torch.onnx.export(
-            wrapper, args, str(path), input_names=INPUT_NAMES, output_names=OUTPUT_NAMES, opset_version=OPSET,
-            dynamo=False, dynamic_axes=axes,
-        )  # fmt: skip
+            wrapper,
+            args,
+            str(path),
+            input_names=INPUT_NAMES,
+            output_names=OUTPUT_NAMES,
+            opset_version=OPSET,
+            dynamo=False,
+            dynamic_axes=axes,
+        )
     except Exception as err:
         raise ModelError(f"ONNX export failed with both exporters: {err}") from err
     return "torchscript"

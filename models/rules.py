@@ -23,8 +23,12 @@ _OTHER_PRIOR = 0.5
 _HYPOTHETICAL = re.compile(r"(可以|可处|可并处|最高|将被|将面临|或者|以下的?|以上的?|可能|应当|予以警示|如有)$")
 _CRIMINAL = re.compile(r"罪|刑事|犯罪嫌疑人|被告人|公诉|判处|逮捕|刑拘")
 _PERSON = re.compile(r"[\u4e00-\u9fff]某{1,2}|嫌疑人|男子|女子|网民|网友|当事人|被告人|个人")
-_ORGANIZATION = re.compile(r"公司|单位|网站|平台|学校|医院|网吧|酒店|银行|中心|工作室|营业厅|机构|运营商|APP|App|企业|商户|店|协会|门户")
-_PERSON_PENALTY = re.compile(r"(直接负责的主管人员|直接责任人|负责人|法定代表人|相关责任人)[^。；]{0,20}(罚款|拘留|警告)")
+_ORGANIZATION = re.compile(
+    r"公司|单位|网站|平台|学校|医院|网吧|酒店|银行|中心|工作室|营业厅|机构|运营商|APP|App|企业|商户|店|协会|门户"
+)
+_PERSON_PENALTY = re.compile(
+    r"(直接负责的主管人员|直接责任人|负责人|法定代表人|相关责任人)[^。；]{0,20}(罚款|拘留|警告)"
+)
 _DETENTION_DAYS = re.compile(r"(?<!刑事)拘留\s*[0-9一二三四五六七八九十]+\s*日")
 _VPN = ("翻墙", "VPN", "vpn", "非法定信道", "国际联网")
 
@@ -74,7 +78,9 @@ class RuleLabeler:
             found.add("admin_detention")
         if "fine" in found and "罚款" not in text and "fine" in self.label_set.penalties:
             found.discard("fine")
-        if "other_criminal_measure" in found and (not _CRIMINAL.search(text) or found & {"sentence", "arrest", "criminal_detention"}):
+        if "other_criminal_measure" in found and (
+            not _CRIMINAL.search(text) or found & {"sentence", "arrest", "criminal_detention"}
+        ):
             found.discard("other_criminal_measure")  # labels.md: only when no detention, arrest or sentence
         if "closure" in found and re.search(r"自行(关闭|关停|下架)", text):
             found.discard("closure")

@@ -32,7 +32,9 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def write_meta(model_dir: Path, model_type: str, label_set: LabelSet, thresholds: dict[str, float], extra: dict) -> None:
+def write_meta(
+    model_dir: Path, model_type: str, label_set: LabelSet, thresholds: dict[str, float], extra: dict
+) -> None:
     """Write ``penalty.yaml`` and ``labels.yaml`` into ``model_dir``."""
     label_set.save(model_dir / LABELS_NAME)
     meta = {

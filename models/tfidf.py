@@ -38,7 +38,9 @@ class TfidfLabeler:
 
     @staticmethod
     def _pipeline(classifier: object, class_weight: str | None) -> Pipeline:
-        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=50_000)
+        vectorizer = TfidfVectorizer(
+            analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=50_000
+        )
         return Pipeline([("tfidf", vectorizer), ("classifier", classifier)])
 
     def fit(self, cases: list[GoldCase], class_weight: str | None = "balanced", seed: int = 42) -> TfidfLabeler:
@@ -79,7 +81,10 @@ class TfidfLabeler:
         pipeline = self.pipelines[head]
         probabilities = pipeline.predict_proba(texts)
         classes = list(pipeline.classes_)
-        return [{label: float(row[classes.index(label)]) if label in classes else 0.0 for label in labels} for row in probabilities]
+        return [
+            {label: float(row[classes.index(label)]) if label in classes else 0.0 for label in labels}
+            for row in probabilities
+        ]
 
     def save(self, model_dir: Path) -> None:
         for pipeline in self.pipelines.values():
@@ -103,7 +108,9 @@ class TfidfLabeler:
             untrusted = sio.get_untrusted_types(file=path)
             refused = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
             if refused:
-                raise ModelError(f"{path} contains types outside scikit-learn/numpy/scipy: {refused}; refusing to load")
+                raise ModelError(
+                    f"{path} contains types outside scikit-learn/numpy/scipy: {refused}; refusing to load"
+                )
             pipelines = sio.load(path, trusted=untrusted)
         except ModelError:
             raise

@@ -43,9 +43,13 @@ def tiny_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     tokenizer = BertTokenizerFast(vocab_file=str(FIXTURES / "vocab.txt"))
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
         max_position_embeddings=128,
-    )  # fmt: skip
+    )
     out = tmp_path_factory.mktemp("tiny-bert")
     BertModel(config, add_pooling_layer=False).save_pretrained(out)
     tokenizer.save_pretrained(out)

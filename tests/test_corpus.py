@@ -43,7 +43,9 @@ def test_corpus_case_texts_sit_at_their_spans(bulletins):
 
 
 # Facts may repeat: law titles, article citations and charge names are the same in every bulletin.
-_CITATION = re.compile(r"《[^》]*》|(?:第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十])?[、，和及]?)+|[^，。；：、“”《》\s]{2,30}罪")
+_CITATION = re.compile(
+    r"《[^》]*》|(?:第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十])?[、，和及]?)+|[^，。；：、“”《》\s]{2,30}罪"
+)
 
 
 def _grams(text: str) -> set[str]:

@@ -239,9 +239,14 @@ def _corrupt(source: Path, target: Path, how: str) -> Path:
 
 @pytest.mark.parametrize(
     ("how", "message"),
-    [("2", "bad magic"), ("magic", "bad magic"), ("1000000", "truncated"), ("-400", "truncated"),
-     ("flip", "does not match")],
-)  # fmt: skip
+    [
+        ("2", "bad magic"),
+        ("magic", "bad magic"),
+        ("1000000", "truncated"),
+        ("-400", "truncated"),
+        ("flip", "does not match"),
+    ],
+)
 def test_corrupt_bin_is_a_model_error(
     how: str, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_dir: Path
 ) -> None:

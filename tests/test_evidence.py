@@ -5,9 +5,20 @@ from data.evidence import find_fine_amounts, find_statutes, parse_number
 
 @pytest.mark.parametrize(
     ("token", "value"),
-    [("5000", 5000), ("1.5", 1.5), ("10,000", 10000), ("五", 5), ("十五", 15), ("二百八十五", 285), ("一万五千", 15000),
-     ("两千", 2000), ("三十万", 300000), ("伍仟", 5000), ("２０００", 2000)],
-)  # fmt: skip
+    [
+        ("5000", 5000),
+        ("1.5", 1.5),
+        ("10,000", 10000),
+        ("五", 5),
+        ("十五", 15),
+        ("二百八十五", 285),
+        ("一万五千", 15000),
+        ("两千", 2000),
+        ("三十万", 300000),
+        ("伍仟", 5000),
+        ("２０００", 2000),
+    ],
+)
 def test_evidence_parses_numbers(token, value):
     assert parse_number(token) == value
 

@@ -7,9 +7,14 @@ from data.gold import read_gold_jsonl
 from data.types import GoldCase
 
 CASE = {
-    "doc": "t1", "text": "案例一：张某使用翻墙软件案。公安机关对其给予警告，并处罚款一千元。", "offense": "vpn_circumvention",
-    "penalties": ["warning", "fine"], "fine_amounts": [1000], "party": "individual", "complete": True,
-}  # fmt: skip
+    "doc": "t1",
+    "text": "案例一：张某使用翻墙软件案。公安机关对其给予警告，并处罚款一千元。",
+    "offense": "vpn_circumvention",
+    "penalties": ["warning", "fine"],
+    "fine_amounts": [1000],
+    "party": "individual",
+    "complete": True,
+}
 
 
 def _write_lines(path, lines):
@@ -37,7 +42,10 @@ def test_gold_reader_rejects_non_integer_fines(tmp_path, label_set):
 
 @pytest.mark.parametrize("fmt", ["labelstudio", "doccano", "gold"])
 def test_formats_round_trip_every_field(tmp_path, label_set, fmt):
-    cases = [GoldCase.from_dict(CASE, label_set, "x"), GoldCase.from_dict(CASE | {"complete": False, "penalties": []}, label_set, "y")]
+    cases = [
+        GoldCase.from_dict(CASE, label_set, "x"),
+        GoldCase.from_dict(CASE | {"complete": False, "penalties": []}, label_set, "y"),
+    ]
     path = tmp_path / f"out.{fmt}"
     write_annotations(cases, path, fmt)
     loaded = read_annotations(path, label_set)

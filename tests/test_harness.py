@@ -19,50 +19,92 @@ BULLETINS = {
         "SOURCE: https://example.org/a\nTITLE: 某市公安局网安支队通报三起典型案例\nISSUER: city_police\n---\n"
         "某市公安局网安支队通报近期查处的典型案例如下：\n\n",
         [
-            ("案例一：某科技公司未落实网络安全等级保护制度案\n民警检查发现，某科技公司运营的网站未开展等级保护测评，"
-             "网站日志留存不足六个月。公安机关依据《中华人民共和国网络安全法》第二十一条、第五十九条，"
-             "对该公司处以警告，并责令限期整改。",
-             "security_duty", ["warning", "rectification"], [], "organization"),
-            ("案例二：张某使用翻墙软件案\n张某在家中私自使用VPN软件访问境外网站。公安机关依据"
-             "《计算机信息网络国际联网管理暂行规定》第十四条，对张某给予警告，并处罚款一千元。",
-             "vpn_circumvention", ["warning", "fine"], [1000], "individual"),
-            ("案例三：李某某出售公民个人信息案\n李某某通过网络群组出售公民个人信息两万余条，非法获利三万元，"
-             "已被公安机关刑事拘留。",
-             "personal_info_crime", ["criminal_detention"], [], "individual"),
+            (
+                "案例一：某科技公司未落实网络安全等级保护制度案\n民警检查发现，某科技公司运营的网站未开展等级保护测评，"
+                "网站日志留存不足六个月。公安机关依据《中华人民共和国网络安全法》第二十一条、第五十九条，"
+                "对该公司处以警告，并责令限期整改。",
+                "security_duty",
+                ["warning", "rectification"],
+                [],
+                "organization",
+            ),
+            (
+                "案例二：张某使用翻墙软件案\n张某在家中私自使用VPN软件访问境外网站。公安机关依据"
+                "《计算机信息网络国际联网管理暂行规定》第十四条，对张某给予警告，并处罚款一千元。",
+                "vpn_circumvention",
+                ["warning", "fine"],
+                [1000],
+                "individual",
+            ),
+            (
+                "案例三：李某某出售公民个人信息案\n李某某通过网络群组出售公民个人信息两万余条，非法获利三万元，"
+                "已被公安机关刑事拘留。",
+                "personal_info_crime",
+                ["criminal_detention"],
+                [],
+                "individual",
+            ),
         ],
         "\n\n请广大网民遵守法律法规，共同维护网络安全。\n",
     ),
     "b_mirror": (
         "SOURCE: https://example.org/b\nTITLE: 網警通報兩起案例\n---\n",
         [
-            ("案例一：某網吧未落實實名登記制度案\n民警檢查發現，某網吧未核驗上網人員身份證件。公安機關依據"
-             "《網絡安全法》第二十四條、第六十一條，對該網吧處以罰款五萬元，並責令改正。",
-             "real_name", ["fine", "rectification"], [50000], "organization"),
-            ("案例二：王某散布謠言案\n王某在微信群中編造、散布疫情謠言，造成惡劣影響。公安機關依法對王某處以行政拘留五日。",
-             "rumor_and_cyberbullying", ["admin_detention"], [], "individual"),
+            (
+                "案例一：某網吧未落實實名登記制度案\n民警檢查發現，某網吧未核驗上網人員身份證件。公安機關依據"
+                "《網絡安全法》第二十四條、第六十一條，對該網吧處以罰款五萬元，並責令改正。",
+                "real_name",
+                ["fine", "rectification"],
+                [50000],
+                "organization",
+            ),
+            (
+                "案例二：王某散布謠言案\n王某在微信群中編造、散布疫情謠言，造成惡劣影響。公安機關依法對王某處以行政拘留五日。",
+                "rumor_and_cyberbullying",
+                ["admin_detention"],
+                [],
+                "individual",
+            ),
         ],
         "\n",
     ),
     "c_news": (
         "SOURCE: https://example.org/c\nTITLE: 警方打击网络赌博\n---\n",
         [
-            ("案例一：赵某开设网络赌场案\n赵某搭建网络赌博平台，组织他人参赌，涉案流水五百余万元。"
-             "公安机关将赵某抓获，检察机关已对其批准逮捕。",
-             "online_gambling", ["arrest"], [], "individual"),
-            ("案例二：某公司APP违规收集个人信息案\n某公司APP未经用户同意收集通讯录信息。网信部门依据"
-             "《个人信息保护法》第六十六条，责令该公司改正，并处罚款十万元。",
-             "personal_info_admin", ["rectification", "fine"], [100000], "organization"),
+            (
+                "案例一：赵某开设网络赌场案\n赵某搭建网络赌博平台，组织他人参赌，涉案流水五百余万元。"
+                "公安机关将赵某抓获，检察机关已对其批准逮捕。",
+                "online_gambling",
+                ["arrest"],
+                [],
+                "individual",
+            ),
+            (
+                "案例二：某公司APP违规收集个人信息案\n某公司APP未经用户同意收集通讯录信息。网信部门依据"
+                "《个人信息保护法》第六十六条，责令该公司改正，并处罚款十万元。",
+                "personal_info_admin",
+                ["rectification", "fine"],
+                [100000],
+                "organization",
+            ),
         ],
         "\n",
     ),
-}  # fmt: skip
+}
 N_UNITS = sum(len(cases) for _, cases, _ in BULLETINS.values())
 
 
 def _record(doc: str, case: tuple) -> dict:
     text, offense, penalties, fines, party = case
-    return {"doc": doc, "text": text, "offense": offense, "penalties": penalties, "fine_amounts": fines,
-            "party": party, "complete": True}  # fmt: skip
+    return {
+        "doc": doc,
+        "text": text,
+        "offense": offense,
+        "penalties": penalties,
+        "fine_amounts": fines,
+        "party": party,
+        "complete": True,
+    }
 
 
 @pytest.fixture
@@ -147,9 +189,12 @@ def test_harness_writes_checksum_versions_and_identity(annotated_dir, rules, lab
     assert len(written["data"]["sha256"]) == 64 and len(written["data"]["files"]) == 2 * len(BULLETINS)
     assert {"python", "numpy", "scikit-learn"} <= written["versions"].keys()
     assert written["models"]["rules"]["identity"] == {
-        "name": "rules", "predictor": "rules", "model_type": "rules", "label_set": label_set.name,
+        "name": "rules",
+        "predictor": "rules",
+        "model_type": "rules",
+        "label_set": label_set.name,
         "label_set_fingerprint": label_set.fingerprint,
-    }  # fmt: skip
+    }
     assert written["models"]["rules"]["unit"] == json.loads(json.dumps(result["models"]["rules"]["unit"]))
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert '<meta charset="utf-8">' in html and "data:image/png;base64," in html and "<script" not in html

@@ -63,8 +63,10 @@ def test_reader_missing_file_is_input_error(tmp_path):
 
 
 def test_reader_extracts_html_text_without_scripts_or_navigation(tmp_path):
-    page = "<html><head><style>p{}</style><script>var x=1;</script></head><body><nav>首页 &gt; 新闻</nav>" \
-        "<p>案例一：某公司&nbsp;未备案案</p><p>对其处以警告。</p><footer>版权所有</footer></body></html>"  # fmt: skip
+    page = (
+        "<html><head><style>p{}</style><script>var x=1;</script></head><body><nav>首页 &gt; 新闻</nav>"
+        "<p>案例一：某公司&nbsp;未备案案</p><p>对其处以警告。</p><footer>版权所有</footer></body></html>"
+    )
     path = tmp_path / "b.html"
     path.write_text(page, encoding="gbk")
     text = read_bulletin(path).text

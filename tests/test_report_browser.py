@@ -51,10 +51,18 @@ def _browser_view(html_path: Path, profile: Path) -> dict:
     probe = html_path.with_name("probe.html")
     probe.write_text(html_path.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"), encoding="utf-8")
     command = [
-        _CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-        "--dump-dom", probe.as_uri(),
-    ]  # fmt: skip
+        _CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        probe.as_uri(),
+    ]
     dom = subprocess.run(command, capture_output=True, timeout=120, check=True).stdout.decode("utf-8")
     match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.DOTALL)
     assert match, f"the probe did not run; chromium printed: {dom[:300]!r}"

@@ -23,11 +23,27 @@ def _config(tmp_path: Path, base: Path, *overrides: str):
     return load_config(
         None,
         [
-            "--data.train", f"[{UNITS}]", "--data.validation", f"[{UNITS}]", "--data.max_length", "32", "--data.stride", "8",
-            "--model.base_model", str(base), "--training.output_dir", str(tmp_path / "model"),
-            "--training.batch_size", "4", "--training.max_steps", "4", "--training.eval_steps", "2", *overrides,
+            "--data.train",
+            f"[{UNITS}]",
+            "--data.validation",
+            f"[{UNITS}]",
+            "--data.max_length",
+            "32",
+            "--data.stride",
+            "8",
+            "--model.base_model",
+            str(base),
+            "--training.output_dir",
+            str(tmp_path / "model"),
+            "--training.batch_size",
+            "4",
+            "--training.max_steps",
+            "4",
+            "--training.eval_steps",
+            "2",
+            *overrides,
         ],
-    )  # fmt: skip
+    )
 
 
 def test_train_bert_saves_a_self_contained_model_directory(tmp_path, tiny_base_dir):
@@ -36,13 +52,26 @@ def test_train_bert_saves_a_self_contained_model_directory(tmp_path, tiny_base_d
     assert {"model.safetensors", "config.json", "penalty.yaml", "labels.yaml", "config.yaml", "README.md"} <= names
     assert "checkpoints" not in names and "validation" in result.summary
     predictor = Predictor.from_pretrained(result.model_dir)
-    predictions = predictor.predict_units(["某公司未备案案。对其处以警告。", "张某" * 100])  # the second needs many windows
+    predictions = predictor.predict_units(
+        ["某公司未备案案。对其处以警告。", "张某" * 100]
+    )  # the second needs many windows
     assert len(predictions) == 2 and all(p.offense in predictor.label_set.offenses for p in predictions)
 
 
 def test_train_tfidf_saves_without_pickle_and_predicts(tmp_path):
-    config = load_config(None, ["--model.model_type", "tfidf", "--data.train", f"[{UNITS}]", "--data.validation_fraction", "0",
-                                "--training.output_dir", str(tmp_path / "tfidf")])  # fmt: skip
+    config = load_config(
+        None,
+        [
+            "--model.model_type",
+            "tfidf",
+            "--data.train",
+            f"[{UNITS}]",
+            "--data.validation_fraction",
+            "0",
+            "--training.output_dir",
+            str(tmp_path / "tfidf"),
+        ],
+    )
     result = train(config)
     assert (result.model_dir / "tfidf.skops").exists() and not list(result.model_dir.glob("*.pkl"))
     training_texts = [json.loads(line)["text"] for line in Path(UNITS).read_text(encoding="utf-8").splitlines()]
@@ -76,11 +105,33 @@ def test_predictor_refuses_model_with_truncated_weights(tmp_path, tiny_base_dir)
 
 def _train_command(out: Path, base: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "cli", "-q", "train", "--data.train", f"[{UNITS}]", "--data.validation", f"[{UNITS}]",
-        "--data.max_length", "32", "--data.stride", "8", "--model.base_model", str(base), "--training.output_dir", str(out),
-        "--training.batch_size", "2", "--training.max_steps", "12", "--training.eval_steps", "3",
-        "--training.early_stopping_patience", "0", *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "cli",
+        "-q",
+        "train",
+        "--data.train",
+        f"[{UNITS}]",
+        "--data.validation",
+        f"[{UNITS}]",
+        "--data.max_length",
+        "32",
+        "--data.stride",
+        "8",
+        "--model.base_model",
+        str(base),
+        "--training.output_dir",
+        str(out),
+        "--training.batch_size",
+        "2",
+        "--training.max_steps",
+        "12",
+        "--training.eval_steps",
+        "3",
+        "--training.early_stopping_patience",
+        "0",
+        *extra,
+    ]
 
 
 def test_train_resume_after_kill_matches_uninterrupted_run(tmp_path, tiny_base_dir):

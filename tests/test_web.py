@@ -150,10 +150,18 @@ def test_web_page_highlights_case_units_in_headless_chromium(live_server, tmp_pa
     if browser is None:
         pytest.skip("no chromium installed (apt-get install -y chromium)")
     flags = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1400,1000", "--virtual-time-budget=10000",
-    ]  # fmt: skip
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1400,1000",
+        "--virtual-time-budget=10000",
+    ]
     url = f"{live_server}/?demo=1"  # the page fills in its sample bulletin and submits it
     screenshot = tmp_path / "page.png"
     subprocess.run([*flags, f"--screenshot={screenshot}", url], capture_output=True, timeout=120, check=True)

@@ -7,12 +7,20 @@ from pathlib import Path
 from data.labels import LabelSet
 from training.config import RunConfig
 
-_HEADLINE = ("offense_accuracy", "offense_macro_f1", "penalty_micro_f1", "penalty_macro_f1", "penalty_exact_match", "party_accuracy")
+_HEADLINE = (
+    "offense_accuracy",
+    "offense_macro_f1",
+    "penalty_micro_f1",
+    "penalty_macro_f1",
+    "penalty_exact_match",
+    "party_accuracy",
+)
 
 
 def write_model_card(model_dir: Path, config: RunConfig, label_set: LabelSet, summary: dict) -> None:
-    """Write ``README.md``; figures are on the validation split, i.e. the authored corpus unless configured otherwise."""
+    """Write ``README.md``; its figures are on the validation split (the authored corpus unless configured)."""
     validation = summary.get("validation", {})
+    authored = " (the authored corpus)" if config.data.train == ["corpus"] else ""
     rows = "\n".join(f"| {k} | {validation[k]:.3f} |" for k in _HEADLINE if k in validation)
     text = f"""# penalty model: {config.model.model_type}
 
@@ -28,7 +36,7 @@ penalties ({len(label_set.penalties)} labels, multi-label) and the punished part
 
 ## Validation figures
 
-These come from the validation split of the training data{" (the authored corpus)" if config.data.train == ["corpus"] else ""}.
+These come from the validation split of the training data{authored}.
 Authored-corpus figures are not quality claims; see the project README for figures on real bulletins.
 
 | metric | value |

@@ -28,14 +28,18 @@ class ConfigError(PenaltyError):
 class DataConfig:
     train: list[str] = field(
         default_factory=lambda: ["corpus"],
-        metadata={"help": "Gold JSONL files, annotated directories, Label Studio or doccano exports; 'corpus' = authored corpus."},
+        metadata={
+            "help": "Gold JSONL files, annotated dirs, Label Studio/doccano exports; 'corpus': the authored one."
+        },
     )
     validation: list[str] = field(
         default_factory=list, metadata={"help": "Validation data; empty = a split of train grouped by bulletin."}
     )
     validation_fraction: float = field(default=0.1, metadata={"help": "Share of bulletins held out for validation."})
     label_set: str | None = field(default=None, metadata={"help": "Label-set YAML; default: the spec's label set."})
-    max_length: int = field(default=256, metadata={"help": "Tokens per window; longer units become overlapping windows."})
+    max_length: int = field(
+        default=256, metadata={"help": "Tokens per window; longer units become overlapping windows."}
+    )
     stride: int = field(default=64, metadata={"help": "Tokens shared by consecutive windows of one unit."})
 
     def __post_init__(self) -> None:
@@ -49,19 +53,25 @@ class DataConfig:
 class ModelConfig:
     model_type: str = field(default="bert", metadata={"help": "'bert' (fine-tuned encoder) or 'tfidf' (baseline)."})
     base_model: str = field(
-        default="embedded", metadata={"help": "'embedded' (offline multilingual-e5-small), a hub id or a local directory."}
+        default="embedded",
+        metadata={"help": "'embedded' (offline multilingual-e5-small), a hub id or a local directory."},
     )
     pooling: str = field(default="mean", metadata={"help": "'mean' over tokens or 'cls'."})
     freeze_embeddings: bool = field(
-        default=True, metadata={"help": "Keep the (large) embedding matrix fixed: faster on CPU, little accuracy lost."}
+        default=True,
+        metadata={"help": "Keep the (large) embedding matrix fixed: faster on CPU, little accuracy lost."},
     )
     freeze_layers: int = field(
-        default=4, metadata={"help": "Keep the lowest N encoder layers fixed (with the embeddings): ~1.4x faster on CPU."}
+        default=4,
+        metadata={"help": "Keep the lowest N encoder layers fixed (with the embeddings): ~1.4x faster on CPU."},
     )
     rule_fusion: bool = field(
-        default=True, metadata={"help": "Blend with the rule baseline, weights tuned on validation (models/fusion.py)."}
+        default=True,
+        metadata={"help": "Blend with the rule baseline, weights tuned on validation (models/fusion.py)."},
     )
-    class_weights: str = field(default="sqrt", metadata={"help": "'none', 'sqrt' or 'balanced' inverse-frequency weights."})
+    class_weights: str = field(
+        default="sqrt", metadata={"help": "'none', 'sqrt' or 'balanced' inverse-frequency weights."}
+    )
 
     def __post_init__(self) -> None:
         if self.model_type not in ("bert", "tfidf"):
@@ -78,7 +88,8 @@ class TrainingConfig:
     seed: int = field(default=42, metadata={"help": "Seeds data order, splits and initialisation."})
     learning_rate: float = field(default=1e-4, metadata={"help": "Peak AdamW learning rate."})
     head_learning_rate: float = field(
-        default=1e-3, metadata={"help": "Learning rate of the freshly initialised heads (the encoder uses learning_rate)."}
+        default=1e-3,
+        metadata={"help": "Learning rate of the freshly initialised heads (the encoder uses learning_rate)."},
     )
     batch_size: int = field(default=16, metadata={"help": "Case units per training batch (per process)."})
     eval_batch_size: int = field(default=64, metadata={"help": "Case units per evaluation batch."})

@@ -23,7 +23,14 @@ from training.splits import grouped_folds
 from training.train import _load_valid, train
 
 logger = logging.getLogger(__name__)
-HEADLINE = ("offense_accuracy", "offense_macro_f1", "penalty_micro_f1", "penalty_macro_f1", "penalty_exact_match", "party_accuracy")
+HEADLINE = (
+    "offense_accuracy",
+    "offense_macro_f1",
+    "penalty_micro_f1",
+    "penalty_macro_f1",
+    "penalty_exact_match",
+    "party_accuracy",
+)
 
 
 def cross_validate(

@@ -24,11 +24,20 @@ def tune_fusion(
     return weights
 
 
-def _score(task: str, gold: list[GoldCase], learned: list[LabelScores], rules: list[LabelScores], label_set: LabelSet, w: float) -> float:
+def _score(
+    task: str,
+    gold: list[GoldCase],
+    learned: list[LabelScores],
+    rules: list[LabelScores],
+    label_set: LabelSet,
+    w: float,
+) -> float:
     mixed = [blend(a, b, {task: w}) for a, b in zip(learned, rules, strict=True)]
     if task == "offense":
         predicted = [max(m.offense, key=m.offense.get) for m in mixed]
-        return f1_score([g.offense for g in gold], predicted, average="macro", labels=list(label_set.offenses), zero_division=0)
+        return f1_score(
+            [g.offense for g in gold], predicted, average="macro", labels=list(label_set.offenses), zero_division=0
+        )
     if task == "party":
         return accuracy_score([g.party for g in gold], [max(m.party, key=m.party.get) for m in mixed])
     complete = [i for i, g in enumerate(gold) if g.complete]

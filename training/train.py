@@ -12,6 +12,7 @@ import csv
 import hashlib
 import logging
 import math
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ def train(config: RunConfig, resume: bool = False, train_cases: list[GoldCase] |
         predictor = _fit_tfidf(config, label_set, train_split, out)
     else:
         predictor = _fit_bert(config, label_set, train_split, validation, out, resume)
+    if not _is_main_process():
+        return TrainResult(out, {})  # under torchrun only rank 0 tunes, scores and writes the model directory
     summary = {
         "train_cases": len(train_split),
         "train_bulletins": len({c.doc for c in train_split}),
@@ -105,6 +108,10 @@ def train(config: RunConfig, resume: bool = False, train_cases: list[GoldCase] |
     return TrainResult(out, summary)
 
 
+def _is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _load_valid(specs: list[str], label_set: LabelSet) -> list[GoldCase]:
     cases, problems = load_cases(specs, label_set)
     if problems:
@@ -119,7 +126,8 @@ def _log_summary(config: RunConfig, train_split: list[GoldCase], validation: lis
     offenses = collections.Counter(c.offense for c in train_split)
     penalties = collections.Counter(p for c in train_split for p in c.penalties)
     logger.info(
-        "training %s on %d units (%d bulletins), validating on %d units (%d bulletins)\n  offense: %s\n  penalties: %s\n"
+        "training %s on %d units (%d bulletins), validating on %d units (%d bulletins)\n"
+        "  offense: %s\n  penalties: %s\n"
         "  batch %d, epochs %s, lr %g, seed %d",
         config.model.model_type,
         len(train_split),
@@ -144,31 +152,30 @@ def _fit_tfidf(config: RunConfig, label_set: LabelSet, cases: list[GoldCase], ou
     return Predictor(labeler, name=str(out))
 
 
-def class_weights(cases: list[GoldCase], label_set: LabelSet, mode: str) -> tuple[list[float] | None, list[float] | None]:
-    """Offense cross-entropy weights and penalty positive weights from label frequencies (``none``/``sqrt``/``balanced``)."""
+def class_weights(
+    cases: list[GoldCase], label_set: LabelSet, mode: str
+) -> tuple[list[float] | None, list[float] | None]:
+    """Offense cross-entropy weights and penalty positive weights from label frequencies.
+
+    ``sqrt`` softens ``balanced`` inverse frequencies: rare labels count more without swamping the common ones.
+    """
     if mode == "none":
         return None, None
     power = 0.5 if mode == "sqrt" else 1.0
     counts = collections.Counter(c.offense for c in cases)
     offense = [(len(cases) / (len(label_set.offenses) * max(counts[o], 1))) ** power for o in label_set.offenses]
     positives = collections.Counter(p for c in cases for p in c.penalties)
-    pos_weight = [min(((len(cases) - positives[p]) / max(positives[p], 1)) ** power, 10.0) for p in label_set.penalties]
+    pos_weight = [
+        min(((len(cases) - positives[p]) / max(positives[p], 1)) ** power, 10.0) for p in label_set.penalties
+    ]
     return offense, pos_weight
 
 
-def _fit_bert(
-    config: RunConfig, label_set: LabelSet, train_split: list[GoldCase], validation: list[GoldCase], out: Path, resume: bool
-) -> Predictor:
-    import torch
-    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
-
+def build_model(config: RunConfig, label_set: LabelSet, train_split: list[GoldCase]):
+    """The multi-task model on the configured base encoder (class weights from ``train_split``, layers frozen)."""
     from models.base import load_base_model
-    from models.bert_labeler import BertLabeler
-    from models.encoding import LABEL_NAMES, WindowCollator
     from models.multitask import MultiTaskModel
 
-    if config.training.num_threads > 0:
-        torch.set_num_threads(config.training.num_threads)
     encoder, tokenizer = load_base_model(config.model.base_model)
     offense_weights, pos_weights = class_weights(train_split, label_set, config.model.class_weights)
     model = MultiTaskModel.from_encoder(
@@ -181,11 +188,29 @@ def _fit_bert(
         pooling=config.model.pooling,
     )
     _freeze(model, config.model.freeze_embeddings, config.model.freeze_layers)
+    return model, tokenizer
+
+
+def build_trainer(
+    config: RunConfig,
+    label_set: LabelSet,
+    model,
+    tokenizer,
+    train_split: list[GoldCase],
+    validation: list[GoldCase],
+    out: Path,
+):
+    """Our training path as a ``transformers.Trainer``: windowed units, length-grouped batches with dynamic padding,
+    two learning rates, bf16 where the GPU supports it, early stopping on validation offense macro-F1."""
+    import torch
+    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
+
+    from models.encoding import LABEL_NAMES, WindowCollator
+
     train_data = _tokenized(train_split, tokenizer, label_set, config)
     eval_data = _tokenized(validation, tokenizer, label_set, config) if validation else None
     steps_per_epoch = math.ceil(len(train_data) / config.training.batch_size)
     every = config.training.eval_steps or steps_per_epoch
-    strategy = "steps" if eval_data is not None else "no"
     bf16 = config.training.bf16 == "true" or (
         config.training.bf16 == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     )
@@ -198,7 +223,7 @@ def _fit_bert(
         max_steps=config.training.max_steps,
         weight_decay=config.training.weight_decay,
         warmup_steps=int(config.training.warmup_ratio * steps_per_epoch * config.training.epochs),
-        eval_strategy=strategy,
+        eval_strategy="steps" if eval_data is not None else "no",
         save_strategy="steps",
         eval_steps=every,
         save_steps=every,
@@ -221,7 +246,7 @@ def _fit_bert(
     callbacks = [CsvMetricsLogger(out / METRICS_LOG)]
     if eval_data is not None and config.training.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience))
-    trainer = Trainer(
+    return Trainer(
         model=model,
         optimizers=(_optimizer(model, config), None),
         args=args,
@@ -232,14 +257,34 @@ def _fit_bert(
         compute_metrics=_trainer_metrics(label_set) if eval_data is not None else None,
         callbacks=callbacks,
     )
+
+
+def _fit_bert(
+    config: RunConfig,
+    label_set: LabelSet,
+    train_split: list[GoldCase],
+    validation: list[GoldCase],
+    out: Path,
+    resume: bool,
+) -> Predictor:
+    import torch
+
+    from models.bert_labeler import BertLabeler
+
+    if config.training.num_threads > 0:
+        torch.set_num_threads(config.training.num_threads)
+    model, tokenizer = build_model(config, label_set, train_split)
+    trainer = build_trainer(config, label_set, model, tokenizer, train_split, validation, out)
     has_checkpoint = any((out / CHECKPOINT_DIR).glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=bool(resume and has_checkpoint))
     model = trainer.model
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
     if trainer.is_world_process_zero():
+        model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
         shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
-    labeler = BertLabeler(model, tokenizer, label_set, config.data.max_length, config.data.stride, config.training.eval_batch_size)
+    labeler = BertLabeler(
+        model, tokenizer, label_set, config.data.max_length, config.data.stride, config.training.eval_batch_size
+    )
     return Predictor(labeler, name=str(out))
 
 
@@ -299,7 +344,11 @@ def _tokenized(cases: list[GoldCase], tokenizer, label_set: LabelSet, config: Ru
         return {"input_ids": windows, "length": [sum(len(w) for w in unit) for unit in windows]}
 
     return Dataset.from_dict(records).map(
-        tokenize, batched=True, remove_columns=["text"], cache_file_name=str(path / f"units-{key}.arrow"), desc="tokenising"
+        tokenize,
+        batched=True,
+        remove_columns=["text"],
+        cache_file_name=str(path / f"units-{key}.arrow"),
+        desc="tokenising",
     )
 
 
@@ -311,11 +360,19 @@ def _trainer_metrics(label_set: LabelSet):
         offense_logits, penalty_logits, party_logits = prediction.predictions[:3]
         offense_ids, penalty_ids, party_ids = prediction.label_ids
         gold = [
-            CaseLabels(label_set.offenses[o], frozenset(p for p, on in zip(label_set.penalties, row, strict=True) if on), label_set.parties[a])
+            CaseLabels(
+                label_set.offenses[o],
+                frozenset(p for p, on in zip(label_set.penalties, row, strict=True) if on),
+                label_set.parties[a],
+            )
             for o, row, a in zip(offense_ids, penalty_ids, party_ids, strict=True)
         ]
         predicted = [
-            CaseLabels(label_set.offenses[int(np.argmax(o))], frozenset(p for p, z in zip(label_set.penalties, row, strict=True) if z > 0), label_set.parties[int(np.argmax(a))])
+            CaseLabels(
+                label_set.offenses[int(np.argmax(o))],
+                frozenset(p for p, z in zip(label_set.penalties, row, strict=True) if z > 0),
+                label_set.parties[int(np.argmax(a))],
+            )
             for o, row, a in zip(offense_logits, penalty_logits, party_logits, strict=True)
         ]
         metrics = compute_metrics(gold, predicted, label_set)

@@ -15,7 +15,10 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-_DESCRIPTION = "Accuracy, micro/macro/weighted F1, per-label P/R/F1/support, confusion matrix (single); micro/macro F1, subset exact match, Hamming loss, per-label figures (multilabel)."
+_DESCRIPTION = (
+    "Accuracy, micro/macro/weighted F1, per-label P/R/F1/support, confusion matrix (single); "
+    "micro/macro F1, subset exact match, Hamming loss, per-label figures (multilabel)."
+)
 _KWARGS_DESCRIPTION = """
 Args:
     predictions: label ids (single) or 0/1 indicator lists (multilabel).
@@ -31,11 +34,18 @@ class CaseMetrics(evaluate.Metric):
     def _info(self) -> evaluate.MetricInfo:
         if self.config_name == "multilabel":
             features = datasets.Features(
-                {"predictions": datasets.Sequence(datasets.Value("int32")), "references": datasets.Sequence(datasets.Value("int32"))}
+                {
+                    "predictions": datasets.Sequence(datasets.Value("int32")),
+                    "references": datasets.Sequence(datasets.Value("int32")),
+                }
             )
         else:
-            features = datasets.Features({"predictions": datasets.Value("int32"), "references": datasets.Value("int32")})
-        return evaluate.MetricInfo(description=_DESCRIPTION, citation="", inputs_description=_KWARGS_DESCRIPTION, features=features)
+            features = datasets.Features(
+                {"predictions": datasets.Value("int32"), "references": datasets.Value("int32")}
+            )
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION, citation="", inputs_description=_KWARGS_DESCRIPTION, features=features
+        )
 
     def _compute(self, predictions, references, num_labels: int) -> dict:
         labels = list(range(num_labels))
@@ -44,10 +54,39 @@ class CaseMetrics(evaluate.Metric):
             y_true, y_pred, labels=None if self.config_name == "multilabel" else labels, zero_division=0
         )
         scores = {
-            "micro_f1": float(f1_score(y_true, y_pred, average="micro", labels=None if self.config_name == "multilabel" else labels, zero_division=0)),
-            "macro_f1": float(f1_score(y_true, y_pred, average="macro", labels=None if self.config_name == "multilabel" else labels, zero_division=0)),
-            "weighted_f1": float(f1_score(y_true, y_pred, average="weighted", labels=None if self.config_name == "multilabel" else labels, zero_division=0)),
-            "per_label": {"precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist(), "support": support.tolist()},
+            "micro_f1": float(
+                f1_score(
+                    y_true,
+                    y_pred,
+                    average="micro",
+                    labels=None if self.config_name == "multilabel" else labels,
+                    zero_division=0,
+                )
+            ),
+            "macro_f1": float(
+                f1_score(
+                    y_true,
+                    y_pred,
+                    average="macro",
+                    labels=None if self.config_name == "multilabel" else labels,
+                    zero_division=0,
+                )
+            ),
+            "weighted_f1": float(
+                f1_score(
+                    y_true,
+                    y_pred,
+                    average="weighted",
+                    labels=None if self.config_name == "multilabel" else labels,
+                    zero_division=0,
+                )
+            ),
+            "per_label": {
+                "precision": precision.tolist(),
+                "recall": recall.tolist(),
+                "f1": f1.tolist(),
+                "support": support.tolist(),
+            },
         }
         if self.config_name == "multilabel":
             scores["exact_match"] = float(accuracy_score(y_true, y_pred))
