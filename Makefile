@@ -27,9 +27,10 @@ demo: install
 	$(VENV)/bin/penalty prepare
 	$(VENV)/bin/penalty train --training.output_dir $(DEMO_MODEL)
 	$(VENV)/bin/penalty train --model.model_type tfidf --training.output_dir $(DEMO_MODEL)-tfidf
-	@if [ -d "$(REAL)" ]; then $(VENV)/bin/penalty evaluate --model rules --model $(DEMO_MODEL)-tfidf --model $(DEMO_MODEL) --data $(REAL) --report reports/demo; fi
+	@if [ -d "$(REAL)" ]; then $(VENV)/bin/penalty evaluate --model rules --model $(DEMO_MODEL)-tfidf --model $(DEMO_MODEL) --data $(REAL) --report reports/demo; \
+	else $(VENV)/bin/penalty evaluate --model rules --model $(DEMO_MODEL)-tfidf --model $(DEMO_MODEL) --data tests/fixtures/units.jsonl --bootstrap 0; fi
 	$(VENV)/bin/penalty predict --model $(DEMO_MODEL) $(SAMPLE) -o $(DEMO_MODEL)/sample_predictions.jsonl
-	$(PY) -m models.show $(DEMO_MODEL)/sample_predictions.jsonl
+	$(VENV)/bin/penalty -q predict --model $(DEMO_MODEL) $(SAMPLE) --readable
 
 test: install
 	$(PY) -m pytest -q

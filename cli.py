@@ -55,7 +55,7 @@ def run_predict(args: argparse.Namespace) -> int:
     predictor = Predictor.from_pretrained(args.model, _label_set(args) if args.model == "rules" else None)
     summary = BatchSummary()
     shard = parse_shard(args.shard) if args.shard else None
-    with RecordWriter(args.output) as out:
+    with RecordWriter(args.output, readable=args.readable) as out:
         if args.units:
             records = (r for path in args.inputs for r in predict_unit_file(predictor, path, summary))
         else:
@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--units", action="store_true", help="inputs are gold-format JSONL: label each line's text")
     sub.add_argument("-o", "--output", help="output file (.jsonl, .csv, .xlsx); default stdout")
     sub.add_argument("--shard", help="I/N: only this shard of the inputs (for splitting a crawl across machines)")
+    sub.add_argument("--readable", action="store_true", help="a short human-readable block per case instead of JSONL")
     label_set_option(sub)
 
     sub = command(

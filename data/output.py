@@ -13,7 +13,7 @@ from typing import IO
 
 from data.errors import InputError
 
-FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
+FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".xlsx": "xlsx", ".txt": "text"}
 COLUMNS = [
     "source",
     "case",
@@ -37,9 +37,9 @@ COLUMNS = [
 class RecordWriter:
     """Context manager writing dict records to ``path`` (``None`` or ``-``: JSONL on stdout)."""
 
-    def __init__(self, path: str | Path | None) -> None:
+    def __init__(self, path: str | Path | None, readable: bool = False) -> None:
         self.path = None if path in (None, "-") else Path(path)
-        suffix = self.path.suffix.lower() if self.path else ".jsonl"
+        suffix = self.path.suffix.lower() if self.path else ".txt" if readable else ".jsonl"
         if suffix not in FORMATS:
             raise InputError(f"output {path}: unknown extension {suffix!r}; use one of {sorted(FORMATS)}")
         self.format = FORMATS[suffix]
@@ -48,7 +48,7 @@ class RecordWriter:
         self._csv: csv.writer | None = None
 
     def __enter__(self) -> RecordWriter:
-        if self.format == "jsonl":
+        if self.format in ("jsonl", "text"):
             self._handle = open(self.path, "w", encoding="utf-8") if self.path else sys.stdout
         elif self.format == "csv":
             # utf-8-sig: Excel opens a CSV with Chinese text correctly only with a BOM
@@ -60,6 +60,8 @@ class RecordWriter:
     def write(self, record: dict) -> None:
         if self.format == "jsonl":
             self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        elif self.format == "text":
+            self._handle.write(_readable(record))
         else:
             row = [_cell(record.get(column)) for column in COLUMNS]
             if self._csv is not None:
@@ -82,6 +84,22 @@ class RecordWriter:
             self._handle.close()
         elif self._handle is sys.stdout:
             sys.stdout.flush()
+
+
+def _readable(record: dict) -> str:
+    """A short human-readable block per record (``--readable`` / ``.txt``) for people reading a terminal."""
+    if "error" in record:
+        return f"{record['source']}: ERROR {record['error']}\n"
+    if record.get("case") is None:
+        return f"{record['source']}: {record.get('note', 'no case units')}\n"
+    excerpt = " ".join(record["text"].split())[:70]
+    penalties = ", ".join(record["penalties"]) or "-"
+    statutes = ", ".join(record["statutes"]) or "-"
+    return (
+        f"{record['source']} case {record['case']} [{record['start']}:{record['end']}] {excerpt}\n"
+        f"  offense {record['offense']} ({record['offense_score']:.2f}); penalties {penalties}; "
+        f"fines {record['fine_amounts'] or '-'}; party {record['party']}; statutes {statutes}\n"
+    )
 
 
 def _cell(value: object) -> object:
