@@ -30,6 +30,7 @@ class MultiTaskConfig(PretrainedConfig):
         penalty_pos_weights: list[float] | None = None,
         pooling: str = "mean",
         classifier_dropout: float = 0.1,
+        penalty_loss_weight: float = 3.0,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -41,6 +42,7 @@ class MultiTaskConfig(PretrainedConfig):
         self.penalty_pos_weights = penalty_pos_weights
         self.pooling = pooling
         self.classifier_dropout = classifier_dropout
+        self.penalty_loss_weight = penalty_loss_weight
 
     def encoder_config(self) -> PretrainedConfig:
         encoder = dict(self.encoder)
@@ -120,9 +122,9 @@ class MultiTaskModel(PreTrainedModel):
             loss = nn.functional.cross_entropy(offense.float(), offense_labels, weight=weights)
             if penalty_labels is not None:
                 pos_weight = _tensor_or_none(self.config.penalty_pos_weights, penalty.device)
-                # Summed over labels, averaged over units: a per-element mean gives each penalty logit a gradient
-                # len(penalties) times smaller than an offense logit's, and the penalty head barely trained.
-                loss = loss + len(self.config.penalties) * nn.functional.binary_cross_entropy_with_logits(
+                # A plain per-element mean gave each penalty logit a gradient 12x smaller than an offense logit's and
+                # the penalty head barely trained; summing over all labels (x12) starved the offense task instead.
+                loss = loss + self.config.penalty_loss_weight * nn.functional.binary_cross_entropy_with_logits(
                     penalty.float(), penalty_labels.float(), pos_weight=pos_weight
                 )
             if party_labels is not None:
@@ -143,3 +145,8 @@ def _pool_mean(values: torch.Tensor, index: torch.Tensor, n: int) -> torch.Tenso
 def _pool_max(values: torch.Tensor, index: torch.Tensor, n: int) -> torch.Tensor:
     out = values.new_full((n, values.size(1)), torch.finfo(values.dtype).min)
     return out.scatter_reduce(0, index.unsqueeze(1).expand_as(values), values, reduce="amax", include_self=True)
+
+
+# Registered so that Auto* loaders (e.g. AutoTokenizer reading config.json) know the type; no remote code involved.
+AutoConfig.register(MultiTaskConfig.model_type, MultiTaskConfig)
+AutoModel.register(MultiTaskConfig, MultiTaskModel)

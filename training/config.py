@@ -86,14 +86,14 @@ class ModelConfig:
 class TrainingConfig:
     output_dir: str = field(default="runs/default", metadata={"help": "Where checkpoints and the final model go."})
     seed: int = field(default=42, metadata={"help": "Seeds data order, splits and initialisation."})
-    learning_rate: float = field(default=1e-4, metadata={"help": "Peak AdamW learning rate."})
+    learning_rate: float = field(default=1.5e-4, metadata={"help": "Peak AdamW learning rate."})
     head_learning_rate: float = field(
         default=1e-3,
         metadata={"help": "Learning rate of the freshly initialised heads (the encoder uses learning_rate)."},
     )
     batch_size: int = field(default=16, metadata={"help": "Case units per training batch (per process)."})
     eval_batch_size: int = field(default=64, metadata={"help": "Case units per evaluation batch."})
-    epochs: float = field(default=3.0, metadata={"help": "Passes over the training data."})
+    epochs: float = field(default=4.0, metadata={"help": "Passes over the training data."})
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (overrides epochs when > 0)."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
     warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps with linear warm-up."})
