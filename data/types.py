@@ -128,3 +128,14 @@ class LabelScores:
     offense: dict[str, float]
     penalties: dict[str, float]
     party: dict[str, float]
+
+    @classmethod
+    def from_rows(
+        cls, label_set: LabelSet, offense: list[float], penalties: list[float], party: list[float]
+    ) -> LabelScores:
+        """Scores from probability rows ordered as the label set's labels."""
+        return cls(
+            offense=dict(zip(label_set.offenses, offense, strict=True)),
+            penalties=dict(zip(label_set.penalties, penalties, strict=True)),
+            party=dict(zip(label_set.parties, party, strict=True)),
+        )

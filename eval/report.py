@@ -6,10 +6,8 @@ cannot disagree.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import logging
-import platform
 from pathlib import Path
 
 from eval.metrics import HEADLINE_METRICS
@@ -46,29 +44,6 @@ _DETAIL_FIGURES = (
     "penalty_exact_match",
     "penalty_hamming_loss",
 )
-# torch and transformers are read from package metadata, never imported: eval/ must not pull them in.
-_LIBRARIES = (
-    "penalty",
-    "numpy",
-    "scikit-learn",
-    "evaluate",
-    "datasets",
-    "matplotlib",
-    "opencc-python-reimplemented",
-    "torch",
-    "transformers",
-)
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of Python and the libraries behind the figures, stored with them for reproducibility."""
-    versions = {"python": platform.python_version()}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def format_figure(value: float, interval: list[float] | None = None) -> str:

@@ -74,9 +74,7 @@ class BertLabeler:
             penalty = out.penalty_logits.float().sigmoid().cpu()
             party = out.party_logits.float().softmax(-1).cpu()
             for row, i in enumerate(chunk):
-                scores[i] = LabelScores(
-                    offense=dict(zip(self.label_set.offenses, offense[row].tolist(), strict=True)),
-                    penalties=dict(zip(self.label_set.penalties, penalty[row].tolist(), strict=True)),
-                    party=dict(zip(self.label_set.parties, party[row].tolist(), strict=True)),
+                scores[i] = LabelScores.from_rows(
+                    self.label_set, offense[row].tolist(), penalty[row].tolist(), party[row].tolist()
                 )
         return scores  # type: ignore[return-value]

@@ -92,10 +92,8 @@ class OnnxLabeler:
             penalty = _sigmoid(pool_windows(penalty, unit_index, "max"))
             party = _softmax(pool_windows(party, unit_index, "mean"))
             for row, i in enumerate(chunk):
-                scores[i] = LabelScores(
-                    offense=dict(zip(self.label_set.offenses, offense[row].tolist(), strict=True)),
-                    penalties=dict(zip(self.label_set.penalties, penalty[row].tolist(), strict=True)),
-                    party=dict(zip(self.label_set.parties, party[row].tolist(), strict=True)),
+                scores[i] = LabelScores.from_rows(
+                    self.label_set, offense[row].tolist(), penalty[row].tolist(), party[row].tolist()
                 )
         return scores  # type: ignore[return-value]
 

@@ -7,29 +7,16 @@ evaluation summary), ``labels.yaml`` (the label set) and ``config.yaml`` (the re
 from __future__ import annotations
 
 import datetime
-import importlib.metadata
-import platform
 from pathlib import Path
 
 import yaml
 
 from data.errors import ModelError
 from data.labels import LabelSet
+from data.versions import library_versions
 
 META_NAME = "penalty.yaml"
 LABELS_NAME = "labels.yaml"
-_LIBRARIES = ("penalty", "torch", "transformers", "datasets", "scikit-learn", "evaluate", "safetensors", "tokenizers")
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries a model depends on, stored with it for reproducibility."""
-    versions = {"python": platform.python_version()}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def write_meta(

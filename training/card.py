@@ -5,16 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.labels import LabelSet
+from eval.metrics import HEADLINE_METRICS as _HEADLINE
 from training.config import RunConfig
-
-_HEADLINE = (
-    "offense_accuracy",
-    "offense_macro_f1",
-    "penalty_micro_f1",
-    "penalty_macro_f1",
-    "penalty_exact_match",
-    "party_accuracy",
-)
 
 
 def write_model_card(model_dir: Path, config: RunConfig, label_set: LabelSet, summary: dict) -> None:
