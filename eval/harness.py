@@ -21,10 +21,11 @@ from data.errors import ModelError, PenaltyError
 from data.labels import LabelSet
 from data.reader import Bulletin
 from data.types import GoldCase, Prediction
+from data.versions import library_versions
 from eval.bootstrap import CONFIDENCE, bootstrap_intervals, group_rows, resampled_rows
 from eval.evalset import EvalSet, load_eval_set
 from eval.metrics import CaseArrays, encode_cases, headline_metrics, reliability_bins, unit_metrics
-from eval.report import comparison_tables, library_versions, write_reports
+from eval.report import comparison_tables, write_reports
 from eval.segmentation import match_spans, segmentation_scores
 from eval.slices import SLICE_FIGURES, case_slices
 
