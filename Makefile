@@ -26,7 +26,7 @@ demo: install
 	$(PY) -m data.corpus build
 	$(VENV)/bin/penalty prepare
 	$(VENV)/bin/penalty train --training.output_dir $(DEMO_MODEL)
-	$(VENV)/bin/penalty train --model.model_type tfidf --training.output_dir $(DEMO_MODEL)-tfidf
+	$(VENV)/bin/penalty train --model.model_type tfidf --model.rule_fusion false --training.output_dir $(DEMO_MODEL)-tfidf
 	@if [ -d "$(REAL)" ]; then $(VENV)/bin/penalty evaluate --model rules --model $(DEMO_MODEL)-tfidf --model $(DEMO_MODEL) --data $(REAL) --report reports/demo; \
 	else $(VENV)/bin/penalty evaluate --model rules --model $(DEMO_MODEL)-tfidf --model $(DEMO_MODEL) --data tests/fixtures/units.jsonl --bootstrap 0; fi
 	$(VENV)/bin/penalty predict --model $(DEMO_MODEL) $(SAMPLE) -o $(DEMO_MODEL)/sample_predictions.jsonl
