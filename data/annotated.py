@@ -7,7 +7,7 @@ segmenter scoring read.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.errors import AnnotationError, InputError
@@ -26,6 +26,7 @@ class AnnotatedBulletin:
     bulletin: Bulletin
     cases: list[GoldCase]
     spans: list[tuple[int, int]]
+    problems: list[str] = field(default_factory=list)  # gold lines left out (file:line), for reports
 
     @property
     def doc(self) -> str:
@@ -67,9 +68,8 @@ def load_annotated_dir(directory: str | Path, label_set: LabelSet) -> list[Annot
             continue
         gold = read_gold_jsonl(gold_path, label_set)
         bulletin = read_bulletin(txt)
-        annotated.append(
-            AnnotatedBulletin(bulletin, gold.cases, locate_cases(bulletin.text, gold.cases, str(gold_path)))
-        )
+        spans = locate_cases(bulletin.text, gold.cases, str(gold_path))
+        annotated.append(AnnotatedBulletin(bulletin, gold.cases, spans, gold.problems))
     if not annotated:
         raise InputError(f"{directory}: no bulletin (*.txt) with gold annotations (*.jsonl) beside it")
     return annotated

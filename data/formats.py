@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from data.errors import AnnotationError
-from data.gold import GoldFile, read_gold_jsonl, write_gold_jsonl
+from data.gold import GoldFile, collect_cases, read_gold_jsonl, write_gold_jsonl
 from data.labels import LabelSet
 from data.types import GoldCase
 
@@ -58,9 +58,9 @@ def read_annotations(path: str | Path, label_set: LabelSet, fmt: str = "auto") -
     if fmt == "gold":
         return read_gold_jsonl(path, label_set)
     if fmt == "doccano":
-        return _read_records(path, label_set, _doccano_records(path))
+        return collect_cases(path, label_set, _doccano_records(path))
     if fmt == "labelstudio":
-        return _read_records(path, label_set, _label_studio_records(path))
+        return collect_cases(path, label_set, _label_studio_records(path))
     raise AnnotationError(f"unknown annotation format {fmt!r}; known: {list(FORMATS)}")
 
 
@@ -77,21 +77,6 @@ def write_annotations(cases: list[GoldCase], path: str | Path, fmt: str) -> int:
         Path(path).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
         return len(tasks)
     raise AnnotationError(f"unknown annotation format {fmt!r}; known: {list(FORMATS)}")
-
-
-def _read_records(path: Path, label_set: LabelSet, records: Iterable[tuple[str, object]]) -> GoldFile:
-    cases, problems = [], []
-    try:
-        for where, record in records:
-            try:
-                case = GoldCase.from_dict(record, label_set, where)
-            except AnnotationError as err:
-                problems.append(str(err))
-                continue
-            cases.append(case if case.doc else GoldCase(**(case.__dict__ | {"doc": path.stem})))
-    except AnnotationError as err:
-        problems.append(str(err))
-    return GoldFile(path, cases, problems)
 
 
 def _doccano_records(path: Path) -> Iterable[tuple[str, object]]:

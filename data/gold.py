@@ -37,25 +37,40 @@ def read_gold_jsonl(path: str | Path, label_set: LabelSet) -> GoldFile:
         raw = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise AnnotationError(f"cannot read gold file {path}: {err}") from err
+
+    def records() -> Iterable[tuple[str, object]]:
+        for number, line in enumerate(raw.splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                yield where, json.loads(line)
+            except json.JSONDecodeError as err:
+                yield where, AnnotationError(f"malformed JSON at {where}: {err.msg} (column {err.colno})")
+
+    gold = collect_cases(path, label_set, records())
+    for problem in gold.problems:
+        logger.warning("%s", problem)
+    return gold
+
+
+def collect_cases(path: Path, label_set: LabelSet, records: Iterable[tuple[str, object]]) -> GoldFile:
+    """Validate ``(where, record)`` pairs of any annotation format; an ``AnnotationError`` in place of a record, or
+    raised by the iterator, becomes a problem too. Cases without ``doc`` are named after the file."""
     cases: list[GoldCase] = []
     problems: list[str] = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            problems.append(f"malformed JSON at {where}: {err.msg} (column {err.colno})")
-            continue
-        try:
-            case = GoldCase.from_dict(record, label_set, where)
-        except AnnotationError as err:
-            problems.append(str(err))
-            continue
-        cases.append(case if case.doc else GoldCase(**(case.__dict__ | {"doc": path.stem})))
-    for problem in problems:
-        logger.warning("%s", problem)
+    try:
+        for where, record in records:
+            try:
+                if isinstance(record, AnnotationError):
+                    raise record
+                case = GoldCase.from_dict(record, label_set, where)
+            except AnnotationError as err:
+                problems.append(str(err))
+                continue
+            cases.append(case if case.doc else GoldCase(**(case.__dict__ | {"doc": path.stem})))
+    except AnnotationError as err:
+        problems.append(str(err))
     return GoldFile(path, cases, problems)
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from data.annotated import AnnotatedBulletin, load_annotated_dir
 from data.corpus import BUILD_DIR
 from data.formats import read_annotations, resolve_annotation_paths
-from data.gold import read_gold_jsonl
 from data.labels import LabelSet
 from data.types import GoldCase
 from eval.slices import header_issuer
@@ -79,8 +78,7 @@ def load_eval_set(specs: list[str], label_set: LabelSet) -> EvalSet:
         if _is_annotated_dir(path):
             for annotated in load_annotated_dir(path, label_set):
                 gold_path = Path(annotated.bulletin.source).with_suffix(".jsonl")
-                # load_annotated_dir keeps the valid gold lines only; read the file again for what it left out.
-                problems.extend(read_gold_jsonl(gold_path, label_set).problems)
+                problems.extend(annotated.problems)
                 files.extend([Path(annotated.bulletin.source), gold_path])
                 bulletins.append(annotated)
                 bulletin_groups.append(f"{spec}::{annotated.doc}")

@@ -50,43 +50,20 @@ class CaseMetrics(evaluate.Metric):
     def _compute(self, predictions, references, num_labels: int) -> dict:
         labels = list(range(num_labels))
         y_pred, y_true = np.asarray(predictions), np.asarray(references)
+        # Single-label: name every label id so an id outside the set (a missed unit) counts wrong, not as a new class.
+        label_ids = None if self.config_name == "multilabel" else labels
         precision, recall, f1, support = precision_recall_fscore_support(
-            y_true, y_pred, labels=None if self.config_name == "multilabel" else labels, zero_division=0
+            y_true, y_pred, labels=label_ids, zero_division=0
         )
         scores = {
-            "micro_f1": float(
-                f1_score(
-                    y_true,
-                    y_pred,
-                    average="micro",
-                    labels=None if self.config_name == "multilabel" else labels,
-                    zero_division=0,
-                )
-            ),
-            "macro_f1": float(
-                f1_score(
-                    y_true,
-                    y_pred,
-                    average="macro",
-                    labels=None if self.config_name == "multilabel" else labels,
-                    zero_division=0,
-                )
-            ),
-            "weighted_f1": float(
-                f1_score(
-                    y_true,
-                    y_pred,
-                    average="weighted",
-                    labels=None if self.config_name == "multilabel" else labels,
-                    zero_division=0,
-                )
-            ),
-            "per_label": {
-                "precision": precision.tolist(),
-                "recall": recall.tolist(),
-                "f1": f1.tolist(),
-                "support": support.tolist(),
-            },
+            f"{average}_f1": float(f1_score(y_true, y_pred, average=average, labels=label_ids, zero_division=0))
+            for average in ("micro", "macro", "weighted")
+        }
+        scores["per_label"] = {
+            "precision": precision.tolist(),
+            "recall": recall.tolist(),
+            "f1": f1.tolist(),
+            "support": support.tolist(),
         }
         if self.config_name == "multilabel":
             scores["exact_match"] = float(accuracy_score(y_true, y_pred))
