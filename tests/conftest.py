@@ -54,3 +54,17 @@ def tiny_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     BertModel(config, add_pooling_layer=False).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_overrides(tiny_base_dir: Path):
+    """Config overrides that train the tiny BERT on the fixture units into ``out`` (extra overrides appended)."""
+    units = str(FIXTURES / "units.jsonl")
+
+    def overrides(out: Path, *extra: str) -> list[str]:
+        return [
+            "--data.train", f"[{units}]", "--data.validation", f"[{units}]", "--data.max_length", "32",
+            "--data.stride", "8", "--model.base_model", str(tiny_base_dir), "--training.output_dir", str(out), *extra,
+        ]  # fmt: skip
+
+    return overrides

@@ -19,35 +19,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 UNITS = str(FIXTURES / "units.jsonl")
 
 
-def _config(tmp_path: Path, base: Path, *overrides: str):
-    return load_config(
-        None,
-        [
-            "--data.train",
-            f"[{UNITS}]",
-            "--data.validation",
-            f"[{UNITS}]",
-            "--data.max_length",
-            "32",
-            "--data.stride",
-            "8",
-            "--model.base_model",
-            str(base),
-            "--training.output_dir",
-            str(tmp_path / "model"),
-            "--training.batch_size",
-            "4",
-            "--training.max_steps",
-            "4",
-            "--training.eval_steps",
-            "2",
-            *overrides,
-        ],
-    )
+def _config(tmp_path: Path, tiny_overrides, *overrides: str):
+    steps = ["--training.batch_size", "4", "--training.max_steps", "4", "--training.eval_steps", "2"]
+    return load_config(None, tiny_overrides(tmp_path / "model", *steps, *overrides))
 
 
-def test_train_bert_saves_a_self_contained_model_directory(tmp_path, tiny_base_dir):
-    result = train(_config(tmp_path, tiny_base_dir))
+def test_train_bert_saves_a_self_contained_model_directory(tmp_path, tiny_overrides):
+    result = train(_config(tmp_path, tiny_overrides))
     names = {p.name for p in result.model_dir.iterdir()}
     assert {"model.safetensors", "config.json", "penalty.yaml", "labels.yaml", "config.yaml", "README.md"} <= names
     assert "checkpoints" not in names and "validation" in result.summary
@@ -79,10 +57,10 @@ def test_train_tfidf_saves_without_pickle_and_predicts(tmp_path):
     assert [p.offense for p in predictions][:2] == ["security_duty", "vpn_circumvention"]  # fits its training data
 
 
-def test_train_rejects_unknown_labels_listing_file_and_line(tmp_path, tiny_base_dir):
+def test_train_rejects_unknown_labels_listing_file_and_line(tmp_path, tiny_overrides):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(Path(UNITS).read_text(encoding="utf-8").replace('"filing"', '"filings"'), encoding="utf-8")
-    config = _config(tmp_path, tiny_base_dir, "--data.train", f"[{bad}]")
+    config = _config(tmp_path, tiny_overrides, "--data.train", f"[{bad}]")
     with pytest.raises(AnnotationError, match=rf"filings.*{re.escape(str(bad))}:8"):
         train(config)
 
@@ -95,50 +73,34 @@ def test_predictor_refuses_missing_and_corrupt_model_directories(tmp_path):
         Predictor.from_pretrained(tmp_path / "empty")
 
 
-def test_predictor_refuses_model_with_truncated_weights(tmp_path, tiny_base_dir):
-    model_dir = train(_config(tmp_path, tiny_base_dir, "--training.max_steps", "1")).model_dir
+def test_predictor_refuses_model_with_truncated_weights(tmp_path, tiny_overrides):
+    model_dir = train(_config(tmp_path, tiny_overrides, "--training.max_steps", "1")).model_dir
     weights = model_dir / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
     with pytest.raises(ModelError, match="cannot load model weights"):
         Predictor.from_pretrained(model_dir)
 
 
-def _train_command(out: Path, base: Path, *extra: str) -> list[str]:
+def _train_command(out: Path, tiny_overrides, *extra: str) -> list[str]:
+    steps = ["--training.batch_size", "2", "--training.max_steps", "12", "--training.eval_steps", "3"]
     return [
         sys.executable,
         "-m",
         "cli",
         "-q",
         "train",
-        "--data.train",
-        f"[{UNITS}]",
-        "--data.validation",
-        f"[{UNITS}]",
-        "--data.max_length",
-        "32",
-        "--data.stride",
-        "8",
-        "--model.base_model",
-        str(base),
-        "--training.output_dir",
-        str(out),
-        "--training.batch_size",
-        "2",
-        "--training.max_steps",
-        "12",
-        "--training.eval_steps",
-        "3",
+        *tiny_overrides(out, *steps),
         "--training.early_stopping_patience",
         "0",
         *extra,
     ]
 
 
-def test_train_resume_after_kill_matches_uninterrupted_run(tmp_path, tiny_base_dir):
+def test_train_resume_after_kill_matches_uninterrupted_run(tmp_path, tiny_overrides):
     env = os.environ | {"PYTHONHASHSEED": "0"}
     root = Path(__file__).resolve().parent.parent
-    subprocess.run(_train_command(tmp_path / "full", tiny_base_dir), check=True, cwd=root, env=env)
-    killed = subprocess.Popen(_train_command(tmp_path / "killed", tiny_base_dir), cwd=root, env=env)
+    subprocess.run(_train_command(tmp_path / "full", tiny_overrides), check=True, cwd=root, env=env)
+    killed = subprocess.Popen(_train_command(tmp_path / "killed", tiny_overrides), cwd=root, env=env)
     checkpoint = tmp_path / "killed" / "checkpoints" / "checkpoint-3" / "trainer_state.json"
     deadline = time.time() + 120
     while not checkpoint.exists() and killed.poll() is None and time.time() < deadline:
@@ -146,7 +108,7 @@ def test_train_resume_after_kill_matches_uninterrupted_run(tmp_path, tiny_base_d
     killed.send_signal(signal.SIGKILL)
     killed.wait()
     assert not (tmp_path / "killed" / "penalty.yaml").exists(), "the run finished before it could be killed"
-    subprocess.run(_train_command(tmp_path / "killed", tiny_base_dir, "--resume"), check=True, cwd=root, env=env)
+    subprocess.run(_train_command(tmp_path / "killed", tiny_overrides, "--resume"), check=True, cwd=root, env=env)
     full = load_file(tmp_path / "full" / "model.safetensors")
     resumed = load_file(tmp_path / "killed" / "model.safetensors")
     assert full.keys() == resumed.keys()
