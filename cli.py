@@ -12,16 +12,29 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from data.errors import PenaltyError
+
+if TYPE_CHECKING:  # the subcommands import what they use, so `penalty --help` stays fast
+    from data.labels import LabelSet
+    from models.predictor import Predictor
 
 logger = logging.getLogger("penalty")
 
 
-def _label_set(args: argparse.Namespace):
+def _label_set(args: argparse.Namespace) -> LabelSet:
     from data.labels import LabelSet
 
     return LabelSet.load(args.label_set)
+
+
+def _predictor(args: argparse.Namespace, model: str) -> Predictor:
+    """A model directory carries its own label set; only ``rules`` takes ``--label-set``."""
+    from models.predictor import Predictor
+    from models.rules import RULES
+
+    return Predictor.from_pretrained(model, _label_set(args) if model == RULES else None)
 
 
 def run_segment(args: argparse.Namespace) -> int:
@@ -50,9 +63,8 @@ def run_predict(args: argparse.Namespace) -> int:
     from data.inputs import parse_shard
     from data.output import RecordWriter
     from models.batch import BatchSummary, predict_bulletin_files, predict_unit_file
-    from models.predictor import Predictor
 
-    predictor = Predictor.from_pretrained(args.model, _label_set(args) if args.model == "rules" else None)
+    predictor = _predictor(args, args.model)
     summary = BatchSummary()
     shard = parse_shard(args.shard) if args.shard else None
     with RecordWriter(args.output, readable=args.readable) as out:
@@ -115,14 +127,12 @@ def run_convert(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     """Score one or more models on the same annotated data; print the comparison table, write reports."""
     from eval.harness import evaluate_predictors
-    from models.predictor import Predictor
 
-    label_set = _label_set(args)
-    predictors = {name: Predictor.from_pretrained(name, label_set if name == "rules" else None) for name in args.model}
+    predictors = {name: _predictor(args, name) for name in args.model}
     result = evaluate_predictors(
         predictors,
         args.data,
-        label_set,
+        _label_set(args),
         Path(args.report) if args.report else None,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
@@ -156,10 +166,9 @@ def run_serve(args: argparse.Namespace) -> int:
     """Serve the labelling page and JSON API with uvicorn."""
     import uvicorn
 
-    from models.predictor import Predictor
     from web.app import create_app
 
-    app = create_app(Predictor.from_pretrained(args.model, _label_set(args) if args.model == "rules" else None))
+    app = create_app(_predictor(args, args.model))
     uvicorn.run(app, host=args.host, port=args.port)
     return 0
 

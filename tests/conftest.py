@@ -6,6 +6,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -21,6 +24,26 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tokenised-dataset caches of tests go to a temporary directory, not the user's cache."""
     if "PENALTY_CACHE" not in os.environ:
         os.environ["PENALTY_CACHE"] = str(tmp_path_factory.mktemp("penalty-cache"))
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Callable[..., str]:
+    """Runs headless Chromium (the Debian package; CI installs it) with a throwaway profile; returns its stdout.
+
+    Skips the test where no browser is installed, so a developer without one still gets a green suite.
+    """
+    candidates = (os.environ.get("CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser"))
+    browser = next((c for c in candidates if c and Path(c).exists()), None)
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium); CI installs it")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    flags += ["--disable-component-update", "--disable-sync", "--no-first-run"]
+
+    def run(*args: str) -> str:
+        command = [browser, *flags, f"--user-data-dir={tmp_path / 'chromium-profile'}", *args]
+        return subprocess.run(command, capture_output=True, timeout=120, check=True, encoding="utf-8").stdout
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,18 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["data.reader", "data.segment", "data.labels", "data.formats", "data.corpus", "data.evidence", "eval.metrics"],
+    [
+        "data.reader",
+        "data.segment",
+        "data.segment_lines",
+        "data.segment_cues",
+        "data.segment_offenders",
+        "data.labels",
+        "data.formats",
+        "data.corpus",
+        "data.evidence",
+        "eval.metrics",
+    ],
 )
 def test_layering_module_does_not_import_torch(module):
     code = f"import {module}, sys; print('torch' in sys.modules or 'transformers' in sys.modules)"

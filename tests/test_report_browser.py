@@ -7,7 +7,6 @@ itself carries no script); the probe writes what the browser saw into the DOM.
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from data.corpus import BUILD_DIR
 from eval.harness import evaluate_predictors
 from models.predictor import Predictor
 
-_CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 _PROBE = """<script>
 window.addEventListener("load", () => {
   const probe = document.createElement("pre");
@@ -47,31 +45,17 @@ def report_html(tmp_path, label_set) -> Path:
     return tmp_path / "report" / "report.html"
 
 
-def _browser_view(html_path: Path, profile: Path) -> dict:
+def _browser_view(html_path: Path, chromium) -> dict:
     probe = html_path.with_name("probe.html")
     probe.write_text(html_path.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"), encoding="utf-8")
-    command = [
-        _CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--dump-dom",
-        probe.as_uri(),
-    ]
-    dom = subprocess.run(command, capture_output=True, timeout=120, check=True).stdout.decode("utf-8")
+    dom = chromium("--dump-dom", probe.as_uri())
     match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.DOTALL)
     assert match, f"the probe did not run; chromium printed: {dom[:300]!r}"
     return json.loads(match.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
 
 
-@pytest.mark.skipif(_CHROMIUM is None, reason="chromium is not installed (apt-get install chromium); CI installs it")
-def test_report_browser_loads_every_figure_and_table(report_html, tmp_path):
-    seen = _browser_view(report_html, tmp_path / "chromium-profile")
+def test_report_browser_loads_every_figure_and_table(report_html, chromium):
+    seen = _browser_view(report_html, chromium)
     assert seen["charset"] == "UTF-8" and "rules" in seen["title"]
     assert len(seen["images"]) == 4  # confusion matrix and reliability diagram, for each of the two modes
     assert all(complete and width > 100 and height > 100 for complete, width, height in seen["images"])
