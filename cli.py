@@ -158,7 +158,8 @@ def run_export(args: argparse.Namespace) -> int:
     """Export a fine-tuned model to ONNX (optionally int8-quantised) for fast CPU inference."""
     from models.export import export_onnx
 
-    print(export_onnx(Path(args.model), Path(args.output) if args.output else None, quantize=args.quantize))
+    output = Path(args.output) if args.output else None
+    print(export_onnx(Path(args.model), output, quantize=args.quantize, calibration=args.calibration or ()))
     return 0
 
 
@@ -270,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--model", required=True)
     sub.add_argument("--format", default="onnx", choices=["onnx"])
     sub.add_argument("--quantize", choices=["int8"], help="dynamic int8 quantisation of the exported model")
+    sub.add_argument(
+        "--calibration",
+        nargs="+",
+        metavar="DATA",
+        help="annotation files/directories whose texts calibrate int8 (default: the model's training data)",
+    )
     sub.add_argument("-o", "--output", help="output directory (default: MODEL/onnx or MODEL/onnx-int8)")
 
     sub = command("serve", run_serve, "Serve the labelling page and API.", "penalty serve --model rules --port 8000")

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/inference.py --model runs/default [--threads 2] [--inputs DIR] [--gpu] [--stream 10000]
+    python benchmarks/inference.py --model runs/default [--threads 2] [--repeat 3] [--inputs DIR] [--gpu] [--stream N]
 
 Prints, for the same case units (segmented from ``../shared/data/real`` when present, else the authored corpus in
 ``data/corpus/bulletins``): case units/s per runtime with the ratio to PyTorch; end-to-end bulletins/s including
@@ -18,6 +18,7 @@ import argparse
 import os
 import platform
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -69,19 +70,26 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def _time_units(predictor: Predictor, units: list[CaseUnit]) -> tuple[float, list[Prediction]]:
+def _time_units(predictor: Predictor, units: list[CaseUnit], repeat: int) -> tuple[float, list[Prediction]]:
+    """Median seconds over ``repeat`` runs: one run on a shared 2-core machine varies by ±15%."""
     predictor.label_units(units[:WARMUP_UNITS])  # first call pays for lazy init (thread pools, kernel selection)
-    started = time.perf_counter()
-    predictions = predictor.label_units(units)
-    return time.perf_counter() - started, predictions
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        predictions = predictor.label_units(units)
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds), predictions
 
 
-def _time_end_to_end(predictor: Predictor, files: list[Path]) -> tuple[float, BatchSummary]:
-    summary = BatchSummary()
-    started = time.perf_counter()
-    for _ in predict_bulletin_files(predictor, [str(f) for f in files], summary):
-        pass
-    return time.perf_counter() - started, summary
+def _time_end_to_end(predictor: Predictor, files: list[Path], repeat: int) -> tuple[float, BatchSummary]:
+    seconds = []
+    for _ in range(repeat):
+        summary = BatchSummary()
+        started = time.perf_counter()
+        for _ in predict_bulletin_files(predictor, [str(f) for f in files], summary):
+            pass
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds), summary
 
 
 def _load_gold(directory: Path, files: list[Path], label_set: LabelSet) -> list[GoldCase]:
@@ -121,17 +129,17 @@ def benchmark_runtimes(args: argparse.Namespace, files: list[Path], units: list[
         predictors[name] = Predictor.from_pretrained(path, threads=args.threads)
     label_set = predictors[PYTORCH].label_set
 
-    print(f"\n== case units/s ({len(units)} units, one run each, after {WARMUP_UNITS} warm-up units)")
+    print(f"\n== case units/s ({len(units)} units, median of {args.repeat} runs, after {WARMUP_UNITS} warm-up units)")
     predictions, rates = {}, {}
     for name, predictor in predictors.items():
-        seconds, predictions[name] = _time_units(predictor, units)
+        seconds, predictions[name] = _time_units(predictor, units, args.repeat)
         rates[name] = len(units) / seconds
         ratio = rates[name] / rates[PYTORCH]
         print(f"  {name:13s} {rates[name]:8.1f} units/s  {seconds:7.2f} s  x{ratio:.2f} vs PyTorch")
 
-    print(f"\n== end to end: read + segment + label ({len(files)} bulletins)")
+    print(f"\n== end to end: read + segment + label ({len(files)} bulletins, median of {args.repeat} runs)")
     for name, predictor in predictors.items():
-        seconds, summary = _time_end_to_end(predictor, files)
+        seconds, summary = _time_end_to_end(predictor, files, args.repeat)
         print(f"  {name:13s} {len(files) / seconds:8.2f} bulletins/s  {seconds:7.2f} s  ({summary.describe()})")
 
     print("\n== agreement with PyTorch fp32 on the same units")
@@ -214,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="fine-tuned model directory (model_type bert)")
     parser.add_argument("--threads", type=int, default=0, help="intra-op threads for PyTorch and ONNX (0: default)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per runtime; the median is printed")
     parser.add_argument("--inputs", type=Path, help="bulletin directory (default: ../shared/data/real, else corpus)")
     parser.add_argument("--max-bulletins", type=int, help="use only the first N input bulletins")
     parser.add_argument("--export-dir", type=Path, help="where to write the ONNX exports (default: a temp dir)")

@@ -97,6 +97,26 @@ def test_export_int8_loads_and_predicts(int8_dir):
     assert meta["model_type"] == "onnx" and meta["export"]["quantize"] == "int8"
 
 
+def test_export_int8_is_calibrated_on_the_models_training_data_and_smoothed(int8_dir):
+    export = yaml.safe_load((int8_dir / "penalty.yaml").read_text(encoding="utf-8"))["export"]
+    assert export["calibration"]["data"] == [UNITS]  # data.train of the fixture model's config.yaml
+    assert export["calibration"]["units"] > 0
+    assert export["calibration"]["smoothed_linears"] == 4  # two feed-forward linears in each of the two layers
+
+
+def test_export_fuses_attention_for_onnxruntime(onnx_dir):
+    export = yaml.safe_load((onnx_dir / "penalty.yaml").read_text(encoding="utf-8"))["export"]
+    assert export["exporter"] == "torchscript"
+    assert export["fused_operators"].get("Attention") == 2 and export["fused_operators"].get("SkipLayerNormalization")
+
+
+def test_export_int8_with_missing_calibration_data_is_clear_error(trained_dir, tmp_path, capsys):
+    command = ["-q", "export", "--model", str(trained_dir), "--quantize", "int8", "-o", str(tmp_path / "q")]
+    assert main([*command, "--calibration", str(tmp_path / "absent.jsonl")]) == 1
+    assert "int8 calibration data" in capsys.readouterr().err
+    assert not (tmp_path / "q" / "model.onnx").exists()
+
+
 def test_export_corrupt_onnx_model_is_model_error(onnx_dir, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
