@@ -1,10 +1,11 @@
-"""Inference with a fine-tuned multi-task encoder: length-sorted batches of windowed units → label scores."""
+"""Inference with a fine-tuned multi-task encoder: batches of windows → label scores (``models.windows``)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from transformers import AutoTokenizer
@@ -12,8 +13,8 @@ from transformers import AutoTokenizer
 from data.errors import ModelError
 from data.labels import LabelSet
 from data.types import LabelScores
-from models.encoding import WindowCollator, encode_units
 from models.multitask import MultiTaskModel
+from models.windows import score_windows
 
 logger = logging.getLogger(__name__)
 BERT = "bert"
@@ -39,7 +40,6 @@ class BertLabeler:
         self.max_length = max_length
         self.stride = stride
         self.batch_size = batch_size
-        self.collate = WindowCollator(tokenizer.pad_token_id)
         if list(model.config.offenses) != list(label_set.offenses) or list(model.config.penalties) != list(
             label_set.penalties
         ):
@@ -61,20 +61,19 @@ class BertLabeler:
 
     @torch.inference_mode()
     def score_texts(self, texts: list[str]) -> list[LabelScores]:
-        """Label scores per text, in input order; batches are sorted by length so padding stays small."""
-        windows = encode_units(self.tokenizer, texts, self.max_length, self.stride)
-        order = sorted(range(len(texts)), key=lambda i: sum(len(w) for w in windows[i]))
-        scores: list[LabelScores | None] = [None] * len(texts)
+        """Label scores per text, in input order."""
         device = next(self.model.parameters()).device
-        for begin in range(0, len(order), self.batch_size):
-            chunk = order[begin : begin + self.batch_size]
-            batch = {k: v.to(device) for k, v in self.collate([{"input_ids": windows[i]} for i in chunk]).items()}
-            out = self.model(**batch)
-            offense = out.offense_logits.float().softmax(-1).cpu()
-            penalty = out.penalty_logits.float().sigmoid().cpu()
-            party = out.party_logits.float().softmax(-1).cpu()
-            for row, i in enumerate(chunk):
-                scores[i] = LabelScores.from_rows(
-                    self.label_set, offense[row].tolist(), penalty[row].tolist(), party[row].tolist()
-                )
-        return scores  # type: ignore[return-value]
+
+        def run(input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
+            ids, mask = torch.from_numpy(input_ids).to(device), torch.from_numpy(attention_mask).to(device)
+            return [logits.float().cpu().numpy() for logits in self.model.window_logits(ids, mask)]
+
+        return score_windows(
+            self.tokenizer,
+            texts,
+            self.label_set,
+            run,
+            max_length=self.max_length,
+            stride=self.stride,
+            batch_size=self.batch_size,
+        )

@@ -36,6 +36,7 @@ from models.encoding import encode_units
 from models.rules import RULES
 from models.smoothing import ALPHA, smooth_feed_forward
 from models.store import read_meta, write_meta
+from models.windows import pad_windows
 
 if TYPE_CHECKING:
     from models.bert_labeler import BertLabeler
@@ -52,11 +53,10 @@ CALIBRATION_UNITS = 256  # case units whose activations set the smoothing scales
 
 
 class WindowLogits(nn.Module):
-    """The part of ``MultiTaskModel.forward`` that sees one window at a time: encoder, token pooling and the heads.
+    """``MultiTaskModel.window_logits`` as a module's ``forward``, which is what the ONNX exporters trace.
 
     Why not trace ``MultiTaskModel`` itself: its per-unit pooling sizes its output with ``unit_index.max() + 1``, a
-    value read from the data, which an exported graph would freeze. tests/test_export.py checks that this and the
-    torch model agree, so a change to the model's pooling cannot drift silently.
+    value read from the data, which an exported graph would freeze.
     """
 
     def __init__(self, model: nn.Module) -> None:
@@ -64,14 +64,7 @@ class WindowLogits(nn.Module):
         self.model = model
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        model = self.model
-        hidden = model.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        if model.config.pooling == "cls":
-            window = hidden[:, 0]
-        else:
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            window = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-        return model.offense_head(window), model.penalty_head(window), model.party_head(window)
+        return self.model.window_logits(input_ids, attention_mask)
 
 
 def default_output_dir(model_dir: Path, quantize: str | None) -> Path:
@@ -182,9 +175,11 @@ def _calibration_batches(
     labeler: BertLabeler, texts: list[str], batch_size: int = 16
 ) -> Iterator[dict[str, torch.Tensor]]:
     """The calibration texts windowed and padded exactly as at prediction time."""
-    windows = encode_units(labeler.tokenizer, texts, labeler.max_length, labeler.stride)
+    units = encode_units(labeler.tokenizer, texts, labeler.max_length, labeler.stride)
+    windows = [window for unit_windows in units for window in unit_windows]
     for begin in range(0, len(windows), batch_size):
-        yield labeler.collate([{"input_ids": w} for w in windows[begin : begin + batch_size]])
+        input_ids, attention_mask = pad_windows(windows[begin : begin + batch_size], labeler.tokenizer.pad_token_id)
+        yield {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(attention_mask)}
 
 
 def _export_graph(model: nn.Module, tokenizer, path: Path) -> str:
@@ -205,7 +200,7 @@ def _export_graph(model: nn.Module, tokenizer, path: Path) -> str:
             # indices), and tests/test_export.py compares the export with PyTorch on several shapes.
             warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
             warnings.filterwarnings("ignore", message=".*aten::index.*", category=UserWarning)
-            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
+            warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
             torch.onnx.export(
                 wrapper,
                 args,

@@ -91,6 +91,23 @@ class MultiTaskModel(PreTrainedModel):
     def _init_weights(self, module: nn.Module) -> None:
         """Heads are initialised in ``__init__``; the encoder keeps its pretrained weights."""
 
+    def window_logits(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Offense, penalty and party logits of each window, before the windows of a unit are pooled.
+
+        Prediction pools outside the model (``models.windows``) so it can batch windows of many units by length; the
+        ONNX export traces this method.
+        """
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        if self.config.pooling == "cls":
+            window = hidden[:, 0]
+        else:  # mean over real tokens: e5 was trained with mean pooling
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            window = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+        window = self.dropout(window)
+        return self.offense_head(window), self.penalty_head(window), self.party_head(window)
+
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -102,19 +119,13 @@ class MultiTaskModel(PreTrainedModel):
         **_: object,
     ) -> MultiTaskOutput:
         """Encode windows, pool them per unit, and score; ``unit_index`` defaults to one window per unit."""
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        if self.config.pooling == "cls":
-            window = hidden[:, 0]
-        else:  # mean over real tokens: e5 was trained with mean pooling
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            window = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-        window = self.dropout(window)
+        offense, penalty, party = self.window_logits(input_ids, attention_mask)
         if unit_index is None:
-            unit_index = torch.arange(window.size(0), device=window.device)
+            unit_index = torch.arange(offense.size(0), device=offense.device)
         n_units = int(unit_index.max()) + 1
-        offense = _pool_mean(self.offense_head(window), unit_index, n_units)
-        penalty = _pool_max(self.penalty_head(window), unit_index, n_units)
-        party = _pool_mean(self.party_head(window), unit_index, n_units)
+        offense = _pool_mean(offense, unit_index, n_units)
+        penalty = _pool_max(penalty, unit_index, n_units)
+        party = _pool_mean(party, unit_index, n_units)
         loss = None
         if offense_labels is not None:
             # Loss weights live in the config, not in buffers: from_pretrained leaves non-persistent buffers empty.

@@ -1,8 +1,7 @@
-"""Inference with an exported ONNX model (``penalty export``): the windows, batches and pooling of ``BertLabeler``.
+"""Inference with an exported ONNX model (``penalty export``): onnxruntime runs the window graph.
 
-onnxruntime runs the window graph; the windows of each case unit are pooled here in numpy exactly as
-``MultiTaskModel`` pools them in torch (mean of offense and party logits, max of penalty logits), so an fp32 export
-scores like the PyTorch model it came from.
+Batching and pooling are ``models.windows``', the same as ``BertLabeler``'s, so an fp32 export scores like the
+PyTorch model it came from.
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ from transformers import AutoTokenizer
 from data.errors import ModelError
 from data.labels import LabelSet
 from data.types import LabelScores
-from models.encoding import WindowCollator, encode_units
 from models.export import ONNX, ONNX_NAME, OUTPUT_NAMES
+from models.windows import score_windows
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +36,6 @@ class OnnxLabeler:
         self.max_length = max_length
         self.stride = stride
         self.batch_size = batch_size
-        self.collate = WindowCollator(tokenizer.pad_token_id)
         widths = {o.name: o.shape[-1] for o in session.get_outputs()}
         sizes = (len(label_set.offenses), len(label_set.penalties), len(label_set.parties))
         expected = dict(zip(OUTPUT_NAMES, sizes, strict=True))
@@ -78,51 +76,17 @@ class OnnxLabeler:
         return cls(session, tokenizer, label_set, max_length, stride)
 
     def score_texts(self, texts: list[str]) -> list[LabelScores]:
-        """Label scores per text, in input order; batches are sorted by length so padding stays small."""
-        windows = encode_units(self.tokenizer, texts, self.max_length, self.stride)
-        order = sorted(range(len(texts)), key=lambda i: sum(len(w) for w in windows[i]))
-        scores: list[LabelScores | None] = [None] * len(texts)
-        for begin in range(0, len(order), self.batch_size):
-            chunk = order[begin : begin + self.batch_size]
-            batch = self.collate([{"input_ids": windows[i]} for i in chunk])
-            feeds = {"input_ids": batch["input_ids"].numpy(), "attention_mask": batch["attention_mask"].numpy()}
-            offense, penalty, party = self.session.run(OUTPUT_NAMES, feeds)
-            unit_index = batch["unit_index"].numpy()
-            offense = _softmax(pool_windows(offense, unit_index, "mean"))
-            penalty = _sigmoid(pool_windows(penalty, unit_index, "max"))
-            party = _softmax(pool_windows(party, unit_index, "mean"))
-            for row, i in enumerate(chunk):
-                scores[i] = LabelScores.from_rows(
-                    self.label_set, offense[row].tolist(), penalty[row].tolist(), party[row].tolist()
-                )
-        return scores  # type: ignore[return-value]
+        """Label scores per text, in input order."""
 
+        def run(input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
+            return self.session.run(OUTPUT_NAMES, {"input_ids": input_ids, "attention_mask": attention_mask})
 
-def pool_windows(values: np.ndarray, unit_index: np.ndarray, how: str) -> np.ndarray:
-    """Pool window rows per unit (``unit_index`` gives each row's unit, units numbered 0..n-1).
-
-    Mirrors ``models.multitask``: mean for offense and party (every window votes), max for penalties (a penalty
-    stated in any window was imposed).
-    """
-    n_units = int(unit_index.max()) + 1
-    values = values.astype(np.float32, copy=False)
-    if how == "mean":
-        sums = np.zeros((n_units, values.shape[1]), dtype=np.float32)
-        np.add.at(sums, unit_index, values)
-        counts = np.maximum(np.bincount(unit_index, minlength=n_units), 1).astype(np.float32)
-        return sums / counts[:, None]
-    if how == "max":
-        out = np.full((n_units, values.shape[1]), np.finfo(np.float32).min, dtype=np.float32)
-        np.maximum.at(out, unit_index, values)
-        return out
-    raise ValueError(f"how must be 'mean' or 'max', got {how!r}")
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def _sigmoid(logits: np.ndarray) -> np.ndarray:
-    # 1 / (1 + exp(-x)) overflows (with a RuntimeWarning) for x < -88 in float32; this form does not
-    return np.exp(-np.logaddexp(0.0, -logits))
+        return score_windows(
+            self.tokenizer,
+            texts,
+            self.label_set,
+            run,
+            max_length=self.max_length,
+            stride=self.stride,
+            batch_size=self.batch_size,
+        )

@@ -1,0 +1,92 @@
+"""Scoring case units window by window: the batching and pooling that the PyTorch and ONNX labelers share.
+
+Why windows, not units, are batched at prediction time: a long unit's windows differ in length, and batches of whole
+units pad every window to the batch's longest one; on the real bulletins 27% of the tokens fed to the encoder were
+padding. All windows of a call are sorted by length, batched, and pooled per unit afterwards, exactly as
+``MultiTaskModel`` pools them in training: mean of offense and party logits (every window votes), max of penalty
+logits (a penalty stated in any window was imposed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from transformers import PreTrainedTokenizerBase
+
+from data.labels import LabelSet
+from data.types import LabelScores
+from models.encoding import encode_units
+
+# (input_ids, attention_mask) of a batch of windows → offense, penalty and party logits per window
+WindowScorer = Callable[[np.ndarray, np.ndarray], Sequence[np.ndarray]]
+
+
+def pad_windows(windows: Sequence[Sequence[int]], pad_token_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded to the longest window, and the attention mask (int64, what both runtimes take)."""
+    width = max(len(window) for window in windows)
+    input_ids = np.full((len(windows), width), pad_token_id, dtype=np.int64)
+    attention_mask = np.zeros((len(windows), width), dtype=np.int64)
+    for row, window in enumerate(windows):
+        input_ids[row, : len(window)] = window
+        attention_mask[row, : len(window)] = 1
+    return input_ids, attention_mask
+
+
+def score_windows(
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    label_set: LabelSet,
+    run: WindowScorer,
+    *,
+    max_length: int,
+    stride: int,
+    batch_size: int,
+) -> list[LabelScores]:
+    """Label scores per text, in input order, from ``run`` applied to length-sorted batches of windows."""
+    if not texts:
+        return []
+    per_unit = encode_units(tokenizer, texts, max_length, stride)
+    windows = [window for unit_windows in per_unit for window in unit_windows]
+    unit_index = np.array([unit for unit, unit_windows in enumerate(per_unit) for _ in unit_windows])
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+    logits: list[np.ndarray] = []
+    for begin in range(0, len(order), batch_size):
+        chunk = order[begin : begin + batch_size]
+        outputs = run(*pad_windows([windows[i] for i in chunk], tokenizer.pad_token_id))
+        if not logits:
+            logits = [np.zeros((len(windows), out.shape[-1]), dtype=np.float32) for out in outputs]
+        for store, out in zip(logits, outputs, strict=True):
+            store[chunk] = out
+    offense = _softmax(pool_windows(logits[0], unit_index, len(texts), "mean"))
+    penalty = _sigmoid(pool_windows(logits[1], unit_index, len(texts), "max"))
+    party = _softmax(pool_windows(logits[2], unit_index, len(texts), "mean"))
+    return [
+        LabelScores.from_rows(label_set, offense[i].tolist(), penalty[i].tolist(), party[i].tolist())
+        for i in range(len(texts))
+    ]
+
+
+def pool_windows(values: np.ndarray, unit_index: np.ndarray, n_units: int, how: str) -> np.ndarray:
+    """Pool window rows per unit (``unit_index`` gives each row's unit): ``mean`` or ``max``."""
+    values = values.astype(np.float32, copy=False)
+    if how == "mean":
+        sums = np.zeros((n_units, values.shape[1]), dtype=np.float32)
+        np.add.at(sums, unit_index, values)
+        counts = np.maximum(np.bincount(unit_index, minlength=n_units), 1).astype(np.float32)
+        return sums / counts[:, None]
+    if how == "max":
+        out = np.full((n_units, values.shape[1]), np.finfo(np.float32).min, dtype=np.float32)
+        np.maximum.at(out, unit_index, values)
+        return out
+    raise ValueError(f"how must be 'mean' or 'max', got {how!r}")
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    # 1 / (1 + exp(-x)) overflows (with a RuntimeWarning) for x < -88 in float32; this form does not
+    return np.exp(-np.logaddexp(0.0, -logits))
