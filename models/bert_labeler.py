@@ -12,16 +12,15 @@ from transformers import AutoTokenizer
 
 from data.errors import ModelError
 from data.labels import LabelSet
-from data.types import LabelScores
 from models.multitask import MultiTaskModel
-from models.windows import score_windows
+from models.windows import WindowLabeler
 
 logger = logging.getLogger(__name__)
 BERT = "bert"
 
 
-class BertLabeler:
-    """Scores case units with a ``MultiTaskModel``; windows of long units are pooled inside the model."""
+class BertLabeler(WindowLabeler):
+    """Scores case units with a ``MultiTaskModel`` in PyTorch."""
 
     model_type = BERT
 
@@ -34,12 +33,8 @@ class BertLabeler:
         stride: int = 64,
         batch_size: int = 32,
     ) -> None:
+        super().__init__(tokenizer, label_set, max_length, stride, batch_size)
         self.model = model.eval()
-        self.tokenizer = tokenizer
-        self.label_set = label_set
-        self.max_length = max_length
-        self.stride = stride
-        self.batch_size = batch_size
         if list(model.config.offenses) != list(label_set.offenses) or list(model.config.penalties) != list(
             label_set.penalties
         ):
@@ -60,20 +55,7 @@ class BertLabeler:
         return cls(model, tokenizer, label_set, max_length, stride)
 
     @torch.inference_mode()
-    def score_texts(self, texts: list[str]) -> list[LabelScores]:
-        """Label scores per text, in input order."""
+    def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
         device = next(self.model.parameters()).device
-
-        def run(input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
-            ids, mask = torch.from_numpy(input_ids).to(device), torch.from_numpy(attention_mask).to(device)
-            return [logits.float().cpu().numpy() for logits in self.model.window_logits(ids, mask)]
-
-        return score_windows(
-            self.tokenizer,
-            texts,
-            self.label_set,
-            run,
-            max_length=self.max_length,
-            stride=self.stride,
-            batch_size=self.batch_size,
-        )
+        ids, mask = torch.from_numpy(input_ids).to(device), torch.from_numpy(attention_mask).to(device)
+        return [logits.float().cpu().numpy() for logits in self.model.window_logits(ids, mask)]

@@ -15,14 +15,13 @@ from transformers import AutoTokenizer
 
 from data.errors import ModelError
 from data.labels import LabelSet
-from data.types import LabelScores
 from models.export import ONNX, ONNX_NAME, OUTPUT_NAMES
-from models.windows import score_windows
+from models.windows import WindowLabeler
 
 logger = logging.getLogger(__name__)
 
 
-class OnnxLabeler:
+class OnnxLabeler(WindowLabeler):
     """Scores case units with an onnxruntime session over the exported window graph."""
 
     model_type = ONNX
@@ -30,12 +29,8 @@ class OnnxLabeler:
     def __init__(
         self, session, tokenizer, label_set: LabelSet, max_length: int = 256, stride: int = 64, batch_size: int = 32
     ) -> None:
+        super().__init__(tokenizer, label_set, max_length, stride, batch_size)
         self.session = session
-        self.tokenizer = tokenizer
-        self.label_set = label_set
-        self.max_length = max_length
-        self.stride = stride
-        self.batch_size = batch_size
         widths = {o.name: o.shape[-1] for o in session.get_outputs()}
         sizes = (len(label_set.offenses), len(label_set.penalties), len(label_set.parties))
         expected = dict(zip(OUTPUT_NAMES, sizes, strict=True))
@@ -75,18 +70,5 @@ class OnnxLabeler:
             raise ModelError(f"cannot load the ONNX model or tokenizer from {model_dir}: {err}") from err
         return cls(session, tokenizer, label_set, max_length, stride)
 
-    def score_texts(self, texts: list[str]) -> list[LabelScores]:
-        """Label scores per text, in input order."""
-
-        def run(input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
-            return self.session.run(OUTPUT_NAMES, {"input_ids": input_ids, "attention_mask": attention_mask})
-
-        return score_windows(
-            self.tokenizer,
-            texts,
-            self.label_set,
-            run,
-            max_length=self.max_length,
-            stride=self.stride,
-            batch_size=self.batch_size,
-        )
+    def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
+        return self.session.run(OUTPUT_NAMES, {"input_ids": input_ids, "attention_mask": attention_mask})

@@ -9,7 +9,7 @@ logits (a penalty stated in any window was imposed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from transformers import PreTrainedTokenizerBase
@@ -17,9 +17,6 @@ from transformers import PreTrainedTokenizerBase
 from data.labels import LabelSet
 from data.types import LabelScores
 from models.encoding import encode_units
-
-# (input_ids, attention_mask) of a batch of windows → offense, penalty and party logits per window
-WindowScorer = Callable[[np.ndarray, np.ndarray], Sequence[np.ndarray]]
 
 
 def pad_windows(windows: Sequence[Sequence[int]], pad_token_id: int) -> tuple[np.ndarray, np.ndarray]:
@@ -33,38 +30,50 @@ def pad_windows(windows: Sequence[Sequence[int]], pad_token_id: int) -> tuple[np
     return input_ids, attention_mask
 
 
-def score_windows(
-    tokenizer: PreTrainedTokenizerBase,
-    texts: list[str],
-    label_set: LabelSet,
-    run: WindowScorer,
-    *,
-    max_length: int,
-    stride: int,
-    batch_size: int,
-) -> list[LabelScores]:
-    """Label scores per text, in input order, from ``run`` applied to length-sorted batches of windows."""
-    if not texts:
-        return []
-    per_unit = encode_units(tokenizer, texts, max_length, stride)
-    windows = [window for unit_windows in per_unit for window in unit_windows]
-    unit_index = np.array([unit for unit, unit_windows in enumerate(per_unit) for _ in unit_windows])
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
-    logits: list[np.ndarray] = []
-    for begin in range(0, len(order), batch_size):
-        chunk = order[begin : begin + batch_size]
-        outputs = run(*pad_windows([windows[i] for i in chunk], tokenizer.pad_token_id))
-        if not logits:
-            logits = [np.zeros((len(windows), out.shape[-1]), dtype=np.float32) for out in outputs]
-        for store, out in zip(logits, outputs, strict=True):
-            store[chunk] = out
-    offense = _softmax(pool_windows(logits[0], unit_index, len(texts), "mean"))
-    penalty = _sigmoid(pool_windows(logits[1], unit_index, len(texts), "max"))
-    party = _softmax(pool_windows(logits[2], unit_index, len(texts), "mean"))
-    return [
-        LabelScores.from_rows(label_set, offense[i].tolist(), penalty[i].tolist(), party[i].tolist())
-        for i in range(len(texts))
-    ]
+class WindowLabeler:
+    """Base of the labelers that score token windows (PyTorch, ONNX): subclasses implement ``run_windows``."""
+
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        label_set: LabelSet,
+        max_length: int = 256,
+        stride: int = 64,
+        batch_size: int = 32,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.label_set = label_set
+        self.max_length = max_length
+        self.stride = stride
+        self.batch_size = batch_size
+
+    def run_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> Sequence[np.ndarray]:
+        """Offense, penalty and party logits per window of one padded batch."""
+        raise NotImplementedError
+
+    def score_texts(self, texts: list[str]) -> list[LabelScores]:
+        """Label scores per text, in input order, from length-sorted batches of windows pooled per unit."""
+        if not texts:
+            return []
+        per_unit = encode_units(self.tokenizer, texts, self.max_length, self.stride)
+        windows = [window for unit_windows in per_unit for window in unit_windows]
+        unit_index = np.array([unit for unit, unit_windows in enumerate(per_unit) for _ in unit_windows])
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        logits: list[np.ndarray] = []
+        for begin in range(0, len(order), self.batch_size):
+            chunk = order[begin : begin + self.batch_size]
+            outputs = self.run_windows(*pad_windows([windows[i] for i in chunk], self.tokenizer.pad_token_id))
+            if not logits:
+                logits = [np.zeros((len(windows), out.shape[-1]), dtype=np.float32) for out in outputs]
+            for store, out in zip(logits, outputs, strict=True):
+                store[chunk] = out
+        offense = _softmax(pool_windows(logits[0], unit_index, len(texts), "mean"))
+        penalty = _sigmoid(pool_windows(logits[1], unit_index, len(texts), "max"))
+        party = _softmax(pool_windows(logits[2], unit_index, len(texts), "mean"))
+        return [
+            LabelScores.from_rows(self.label_set, offense[i].tolist(), penalty[i].tolist(), party[i].tolist())
+            for i in range(len(texts))
+        ]
 
 
 def pool_windows(values: np.ndarray, unit_index: np.ndarray, n_units: int, how: str) -> np.ndarray:

@@ -8,7 +8,7 @@ from transformers import AutoModel, AutoTokenizer
 from models.bert_labeler import BertLabeler
 from models.encoding import WindowCollator, encode_units
 from models.multitask import MultiTaskModel
-from models.windows import pad_windows, score_windows
+from models.windows import pad_windows
 
 # Short texts and long ones that span several 32-token windows, so pooling across windows is exercised.
 TEXTS = [
@@ -66,5 +66,5 @@ def test_pad_windows_pads_to_longest_and_masks_padding():
     assert input_ids.dtype == np.int64 and attention_mask.dtype == np.int64
 
 
-def test_no_texts_no_scores(labeler, label_set):
-    assert score_windows(labeler.tokenizer, [], label_set, lambda *_: [], max_length=32, stride=8, batch_size=4) == []
+def test_no_texts_no_scores(labeler):
+    assert labeler.score_texts([]) == []
