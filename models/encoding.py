@@ -5,8 +5,10 @@ Training and prediction share this, so a unit is windowed the same way in both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from transformers import PreTrainedTokenizerBase
 
@@ -36,6 +38,24 @@ def encode_units(
     return windows
 
 
+def flatten_windows(per_unit: Sequence[Sequence[list[int]]]) -> tuple[list[list[int]], list[int]]:
+    """All windows in unit order, and the unit each one belongs to."""
+    windows = [window for unit_windows in per_unit for window in unit_windows]
+    unit_index = [unit for unit, unit_windows in enumerate(per_unit) for _ in unit_windows]
+    return windows, unit_index
+
+
+def pad_windows(windows: Sequence[Sequence[int]], pad_token_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded to the longest window, and the attention mask (int64, what both runtimes take)."""
+    width = max(len(window) for window in windows)
+    input_ids = np.full((len(windows), width), pad_token_id, dtype=np.int64)
+    attention_mask = np.zeros((len(windows), width), dtype=np.int64)
+    for row, window in enumerate(windows):
+        input_ids[row, : len(window)] = window
+        attention_mask[row, : len(window)] = 1
+    return input_ids, attention_mask
+
+
 @dataclass
 class WindowCollator:
     """Flattens the windows of a batch of units, pads them to the longest window, and records ``unit_index``."""
@@ -43,15 +63,13 @@ class WindowCollator:
     pad_token_id: int
 
     def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
-        windows = [w for f in features for w in f["input_ids"]]
-        unit_index = [i for i, f in enumerate(features) for _ in f["input_ids"]]
-        width = max(len(w) for w in windows)
-        input_ids = torch.full((len(windows), width), self.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(windows), width), dtype=torch.long)
-        for row, window in enumerate(windows):
-            input_ids[row, : len(window)] = torch.tensor(window, dtype=torch.long)
-            attention_mask[row, : len(window)] = 1
-        batch = {"input_ids": input_ids, "attention_mask": attention_mask, "unit_index": torch.tensor(unit_index)}
+        windows, unit_index = flatten_windows([f["input_ids"] for f in features])
+        input_ids, attention_mask = pad_windows(windows, self.pad_token_id)
+        batch = {
+            "input_ids": torch.from_numpy(input_ids),
+            "attention_mask": torch.from_numpy(attention_mask),
+            "unit_index": torch.tensor(unit_index),
+        }
         if "offense_labels" in features[0]:
             batch["offense_labels"] = torch.tensor([f["offense_labels"] for f in features], dtype=torch.long)
             batch["penalty_labels"] = torch.tensor([f["penalty_labels"] for f in features], dtype=torch.float)

@@ -2,13 +2,13 @@
 
 Only the window-level computation is exported: token ids and mask → offense, penalty and party logits per window.
 Pooling the windows of one case unit depends on how many windows each unit has, which is data, not shape; it stays
-outside the graph (``models.onnx_labeler`` does it in numpy exactly as ``MultiTaskModel`` does in torch), so one
+outside the graph (``models.windows`` does it in numpy exactly as ``MultiTaskModel`` does in torch), so one
 graph with dynamic batch and sequence axes serves every batch.
 
 The steps: export with eager attention → onnxruntime's transformer optimizer fuses attention, embeddings, layer norms
 and GELU into single kernels → for int8, feed-forward inputs are smoothed (``models.smoothing``) before export and
 the matrix multiplications quantised per channel. Each step is what makes the next one pay: without the fused
-attention a third of the int8 model's time went to mask and softmax plumbing; without smoothing the int8 labels
+attention a fifth of the int8 model's time went to mask and softmax plumbing; without smoothing the int8 labels
 drifted from PyTorch's.
 """
 
@@ -32,11 +32,10 @@ from torch import nn
 from data.errors import ModelError, PenaltyError
 from data.formats import load_cases
 from data.labels import LabelSet
-from models.encoding import encode_units
+from models.encoding import encode_units, flatten_windows, pad_windows
 from models.rules import RULES
 from models.smoothing import ALPHA, smooth_feed_forward
 from models.store import read_meta, write_meta
-from models.windows import pad_windows
 
 if TYPE_CHECKING:
     from models.bert_labeler import BertLabeler
@@ -175,8 +174,7 @@ def _calibration_batches(
     labeler: BertLabeler, texts: list[str], batch_size: int = 16
 ) -> Iterator[dict[str, torch.Tensor]]:
     """The calibration texts windowed and padded exactly as at prediction time."""
-    units = encode_units(labeler.tokenizer, texts, labeler.max_length, labeler.stride)
-    windows = [window for unit_windows in units for window in unit_windows]
+    windows, _ = flatten_windows(encode_units(labeler.tokenizer, texts, labeler.max_length, labeler.stride))
     for begin in range(0, len(windows), batch_size):
         input_ids, attention_mask = pad_windows(windows[begin : begin + batch_size], labeler.tokenizer.pad_token_id)
         yield {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(attention_mask)}

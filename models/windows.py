@@ -16,18 +16,7 @@ from transformers import PreTrainedTokenizerBase
 
 from data.labels import LabelSet
 from data.types import LabelScores
-from models.encoding import encode_units
-
-
-def pad_windows(windows: Sequence[Sequence[int]], pad_token_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids padded to the longest window, and the attention mask (int64, what both runtimes take)."""
-    width = max(len(window) for window in windows)
-    input_ids = np.full((len(windows), width), pad_token_id, dtype=np.int64)
-    attention_mask = np.zeros((len(windows), width), dtype=np.int64)
-    for row, window in enumerate(windows):
-        input_ids[row, : len(window)] = window
-        attention_mask[row, : len(window)] = 1
-    return input_ids, attention_mask
+from models.encoding import encode_units, flatten_windows, pad_windows
 
 
 class WindowLabeler:
@@ -55,9 +44,7 @@ class WindowLabeler:
         """Label scores per text, in input order, from length-sorted batches of windows pooled per unit."""
         if not texts:
             return []
-        per_unit = encode_units(self.tokenizer, texts, self.max_length, self.stride)
-        windows = [window for unit_windows in per_unit for window in unit_windows]
-        unit_index = np.array([unit for unit, unit_windows in enumerate(per_unit) for _ in unit_windows])
+        windows, unit_index = flatten_windows(encode_units(self.tokenizer, texts, self.max_length, self.stride))
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
         logits: list[np.ndarray] = []
         for begin in range(0, len(order), self.batch_size):
@@ -67,9 +54,10 @@ class WindowLabeler:
                 logits = [np.zeros((len(windows), out.shape[-1]), dtype=np.float32) for out in outputs]
             for store, out in zip(logits, outputs, strict=True):
                 store[chunk] = out
-        offense = _softmax(pool_windows(logits[0], unit_index, len(texts), "mean"))
-        penalty = _sigmoid(pool_windows(logits[1], unit_index, len(texts), "max"))
-        party = _softmax(pool_windows(logits[2], unit_index, len(texts), "mean"))
+        index = np.array(unit_index)
+        offense = _softmax(pool_windows(logits[0], index, len(texts), "mean"))
+        penalty = _sigmoid(pool_windows(logits[1], index, len(texts), "max"))
+        party = _softmax(pool_windows(logits[2], index, len(texts), "mean"))
         return [
             LabelScores.from_rows(self.label_set, offense[i].tolist(), penalty[i].tolist(), party[i].tolist())
             for i in range(len(texts))

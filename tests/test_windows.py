@@ -6,9 +6,8 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from models.bert_labeler import BertLabeler
-from models.encoding import WindowCollator, encode_units
+from models.encoding import WindowCollator, encode_units, pad_windows
 from models.multitask import MultiTaskModel
-from models.windows import pad_windows
 
 # Short texts and long ones that span several 32-token windows, so pooling across windows is exercised.
 TEXTS = [
