@@ -73,6 +73,7 @@ logger = logging.getLogger(__name__)
 EARLY_OFFENDER_CHARS = 32  # a new case names its offender near the start of its paragraph
 SUBJECT_OFFENDER_CHARS = 10  # ... right at the start when the case before it named nobody to compare with
 MIN_CASE_CHARS = 12  # below this a unit is a fragment (labels.md: "7.张某某")
+MAX_SKIPPED_PARAGRAPHS = 2  # paragraphs in a row that are not part of a told case end it (one may be a quote)
 MIN_CASE_LIST_PARAGRAPHS = 3  # whole-case paragraphs in a row before text is read as one case per paragraph
 
 # Heading styles that mark a case even when a bulletin has only one ("案例一", "第1起"); a lone "1." does not.
@@ -126,7 +127,9 @@ def _block_is_case(paragraphs: list[Paragraph], first: int, last: int) -> bool:
     if len(text) < MIN_CASE_CHARS:
         return False
     conduct = has_any(text, CONDUCT_CUES) or has_any(text, DISPOSAL_CUES)
-    return conduct and (has_offender(text) or len(text) >= 40)
+    # without a named offender, only a long block that reads as a told case counts: not law text, a definition or a
+    # warning to the public (裁判要点 items, "一、罪名概述", a numbered statute quote)
+    return conduct and (has_offender(text) or (len(text) >= 40 and not LAW_TEXT.search(text)))
 
 
 def _block_end(paragraphs: list[Paragraph], first: int, stop: int) -> int:  # noqa: C901 - one rule per line
@@ -198,6 +201,8 @@ def _choose_style(paragraphs: list[Paragraph]) -> str | None:
     best: tuple[int, int, str] | None = None
     styles = {p.lines[0].style for p in paragraphs if p.kind == "heading"}
     for style in styles:
+        if _follows_commentary(paragraphs, _heading_indices(paragraphs, style)[0]):
+            continue  # "法律提示：1.… 2.…" numbers the points of a commentary, not cases
         blocks = _style_blocks(paragraphs, style)
         cases = sum(_block_is_case(paragraphs, first, last) for first, last in blocks)
         numbers = [paragraphs[first].lines[0].number for first, _ in blocks]
@@ -211,6 +216,17 @@ def _choose_style(paragraphs: list[Paragraph]) -> str | None:
         if best is None or key[:2] > best[:2]:
             best = key
     return best[2] if best else None
+
+
+def _follows_commentary(paragraphs: list[Paragraph], index: int) -> bool:
+    """Whether the heading at ``index`` sits inside commentary: only body text lies between it and a commentary,
+    closing or statute line above."""
+    for paragraph in reversed(paragraphs[:index]):
+        if paragraph.kind in ("commentary", "closing", "statute"):
+            return True
+        if paragraph.kind != "body":
+            return False
+    return False
 
 
 def _headed_units(paragraphs: list[Paragraph], style: str, text: str) -> list[Span]:
@@ -307,13 +323,27 @@ def _split_block(paragraphs: list[Paragraph], first: int, last: int, text: str, 
     return [(unit.start, unit.end) for unit in units]
 
 
-def _promote_titles(paragraphs: list[Paragraph]) -> list[Paragraph]:
-    """Promote unnumbered "…案" title lines to headings when a bulletin uses them as its only case headings."""
-    titles = [p for p in paragraphs if p.kind == "title"]
+def _case_titles(paragraphs: list[Paragraph], text: str) -> list[Paragraph]:
+    """Unnumbered title lines: "…案" titles, and short lines right above a paragraph that refers back to the line's
+    subject ("某直播平台未落实主体责任" / "该平台…"); a news story's subheadings are followed by more of its case."""
+    titles = []
+    for paragraph, below in zip(paragraphs, paragraphs[1:], strict=False):
+        if paragraph.kind == "title":
+            titles.append(paragraph)
+        elif paragraph.kind == "short" and below.kind == "body":
+            first = compact_text(text[slice(*split_sentences(below, text)[0])])
+            if ANAPHORA.match(first):
+                titles.append(paragraph)
+    if paragraphs and paragraphs[-1].kind == "title":
+        titles.append(paragraphs[-1])
+    return titles
+
+
+def _promote_titles(titles: list[Paragraph]) -> None:
+    """Promote unnumbered title lines to headings when a bulletin uses them as its only case headings."""
     for paragraph in titles:
         line = paragraph.lines[0]
         line.kind, line.style, line.number, line.rest = "heading", "title", 0, line.text
-    return paragraphs
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -331,6 +361,9 @@ class _Grouper:
         self.units: list[_Unit] = []
         self.current: _Unit | None = None
         self.after_break = False  # a headline, section line or caption since the last body paragraph
+        self.skipped = 0  # body paragraphs in a row that added nothing to the open unit
+        self.aside = False  # reading commentary, or what follows a case that has ended: no case opens until one is
+        # announced (a date, an agency's announcement, a dateline) or a new section starts
         self.fresh_paragraph = False  # the paragraph being read opened its own unit (or none was open)
 
     def close(self) -> None:
@@ -354,14 +387,22 @@ class _Grouper:
         """A non-body line: commentary and closing lines end the unit; headlines and captions only mark a break."""
         if paragraph.kind in ("commentary", "closing", "statute", "nav"):
             self.close()
+            self.aside = self.aside or paragraph.kind in ("commentary", "closing")
         elif paragraph.kind in ("heading", "short", "title", "caption"):
             self.after_break = True
+            self.aside = self.aside and paragraph.kind == "caption"
 
     def feed_paragraph(self, paragraph: Paragraph, fresh: bool | None = None) -> None:
         """Read one body paragraph; ``fresh`` says whether it opens its case (default: no unit was open)."""
         sentences = split_sentences(paragraph, self.text)
         paragraph_text = compact_text(paragraph.text)
+        if self.aside:
+            if not (TIME_OPENING.match(paragraph_text) or STRONG_START.match(paragraph_text)):
+                return
+            self.aside = False
         self.fresh_paragraph = self.current is None if fresh is None else fresh
+        before = self.current
+        before_end = before.end if before is not None else -1
         for index, (start, end) in enumerate(sentences):
             sentence = compact_text(self.text[start:end])
             if self.current is None:
@@ -375,6 +416,12 @@ class _Grouper:
                 self._paragraph_start(start, end, sentence, paragraph_text)
             else:
                 self._next_sentence(start, end, sentence)
+        untouched = before is not None and self.current is before and before.end == before_end
+        self.skipped = self.skipped + 1 if untouched else 0
+        if untouched and before.complete and self.skipped >= MAX_SKIPPED_PARAGRAPHS and not self.within_block:
+            # a told case does not reach over statistics, a Q&A or an explainer to a sentence that mentions it again
+            self.close()
+            self.aside = True
         self.after_break = False
 
     def _strong_start(self, sentence: str) -> bool:
@@ -513,7 +560,31 @@ def _unheaded_units(
         if len(compact_text(text[u.start : u.end])) >= MIN_CASE_CHARS
         and (u.complete or keep_incomplete or (at_document_end and u.end > last_body_start))
     ]
+    if not grouper.case_list:
+        units = _merge_teaser(units, paragraphs, text)
     return _attach_leading_lines(units, paragraphs, text)
+
+
+def _merge_teaser(units: list[Span], paragraphs: list[Paragraph], text: str) -> list[Span]:
+    """Join a news story's teaser lead to the retelling that follows it.
+
+    A story often opens with a one-paragraph summary naming nobody ("一网民…被行政拘留", "一家公司…被警告") and then
+    tells the same case in detail with names (网民王某某…); labels.md makes the lead that tells the case part of its
+    unit. Only the first unit, and only when the next unit starts the next body paragraph.
+    """
+    if len(units) < 2:
+        return units
+    (start, end), (next_start, next_end) = units[0], units[1]
+    bodies = [p for p in paragraphs if p.kind == "body"]
+    holder = next((i for i, p in enumerate(bodies) if p.start <= start < p.end + 1), None)
+    if holder is None or holder + 1 >= len(bodies) or end > bodies[holder].end:
+        return units
+    teaser_names = offender_names(compact_text(text[start:end]))
+    retold_names = offender_names(compact_text(text[next_start:next_end]))
+    indefinite = all(name.startswith("一") for name in teaser_names)
+    if bodies[holder + 1].start == next_start and indefinite and any("某" in name for name in retold_names):
+        return [(start, next_end), *units[2:]]
+    return units
 
 
 def _attach_leading_lines(units: list[Span], paragraphs: list[Paragraph], text: str) -> list[Span]:
@@ -528,7 +599,11 @@ def _attach_leading_lines(units: list[Span], paragraphs: list[Paragraph], text: 
             result.append((start, end))
             continue
         first_in_paragraph = paragraphs[index].start
-        if text[first_in_paragraph:start].strip():
+        prefix = compact_text(text[first_in_paragraph:start])
+        if prefix:
+            earlier_unit_here = bool(result) and result[-1][1] > first_in_paragraph
+            if not earlier_unit_here and _introduces_unit(prefix, compact_text(text[start:end])):
+                start = first_in_paragraph
             result.append((start, end))
             continue
         cursor = index - 1
@@ -546,6 +621,14 @@ def _attach_leading_lines(units: list[Span], paragraphs: list[Paragraph], text: 
     return result
 
 
+def _introduces_unit(prefix: str, unit: str) -> bool:
+    """Whether the sentences before a unit in its paragraph lead into it: they introduce its offender ("现年36岁的
+    农民慕某…") or open the news story it tells ("山西晚报讯…"), rather than being a lead or statistics."""
+    if is_stats(prefix) or is_generic(prefix):
+        return False
+    return bool(_DATELINE.match(prefix)) or bool(set(offender_names(prefix)) & set(offender_names(unit)))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Public entry point.
 # ---------------------------------------------------------------------------------------------------------------
@@ -557,8 +640,8 @@ def _normalised_units(normalized: NormalizedText, start: int) -> list[Span]:
     lines = [classify_line(line) for line in split_inline(split_lines(text, body_start))]
     paragraphs = build_paragraphs(lines)
     style = _choose_style(paragraphs)
-    if style is None and sum(p.kind == "title" for p in paragraphs) >= 2:
-        paragraphs = _promote_titles(paragraphs)
+    if style is None and len(titles := _case_titles(paragraphs, text)) >= 2:
+        _promote_titles(titles)
         style = _choose_style(paragraphs)
     if style is not None:
         logger.debug("headed bulletin, case heading style %s", style)

@@ -69,21 +69,25 @@ ANAPHORA = re.compile(
 
 # An authority announcing a case it handled: "<agency> 侦破一起…案" opens a new case even inside a paragraph that
 # already told another (labels.md: several cases narrated in one paragraph are split).
-_ANNOUNCE_VERBS = r"(?:侦破|破获|查处|查获|打掉|捣毁|办理|侦办|审理|审结|判决|宣判|查明|发现|通报)"
+_ANNOUNCE_VERBS = r"(?:侦破|破获|查处|查获|打掉|捣毁|摧毁|铲除|办理|侦办|审理|审结|判决|宣判|查明|发现|通报)"
 # A time expression opening a paragraph ("3月下旬，", "同月，"): chronicles tell one case per dated paragraph.
 _TIME_START = (
     r"(?:(?:\d{4}年)?\d{1,2}月(?:\d{1,2}日)?(?:上旬|中旬|下旬|初|底|末|份|中)?|同月|同日|同期|当月|次月|年初|年底|"
     r"近日|日前|一季度|二季度|三季度|四季度|上半年|下半年)[，,]?"
 )
+# "一起…案": one specific case (statistics count 起 in numbers instead).
+_ONE_CASE = r"(?:一起|一个|首起|一宗|一条|一处)"
+ONE_CASE = re.compile(_ONE_CASE)
 TIME_OPENING = re.compile(rf"^{_TIME_START}")
 STRONG_START = re.compile(
-    rf"^(?:此外|另外|同时|另)?[，,]?(?:在[^，,。]{{1,20}}方面[，,])?(?:{_TIME_START})?(?:(?:据|根据|经)[^，,。]{{0,12}}[，,])?"
-    rf"[\u4e00-\u9fff]{{0,16}}{AGENCY}(?:则|[^。；;]{{0,16}}?{_ANNOUNCE_VERBS})"
+    rf"^(?:此外|另外|同时|另|例如|比如)?[，,]?(?:在[^，,。]{{1,20}}方面[，,])?(?:{_TIME_START})?"
+    rf"(?:(?:据|根据|经)[^，,。]{{0,12}}[，,])?"
+    rf"(?:[\u4e00-\u9fff]{{0,16}}{AGENCY}(?:则|[^。；;]{{0,16}}?{_ANNOUNCE_VERBS})"
+    # a bare place in a round-up of one city's cases: "常州侦破一起…案", "南通摧毁一条…"
+    rf"|[\u4e00-\u9fff]{{2,6}}(?:侦破|破获|捣毁|摧毁|打掉|铲除)(?={_ONE_CASE}))"
 )
 # Inside a paragraph, a sentence that opens with a date and an agency ("同日，上望派出所…抓获…") tells another case.
 DATED_AGENCY = re.compile(rf"^{_TIME_START}(?!在)[\u4e00-\u9fff]{{0,16}}{AGENCY}")
-# "一起…案": one specific case (statistics count 起 in numbers instead).
-ONE_CASE = re.compile(r"(?:一起|一个|首起|一宗)")
 # A concrete investigation is under way even when the offender is not named yet ("以…为线索…成立专案组").
 _INVESTIGATION = re.compile(r"发现|查明|接到|接报|报案|报警|线索|侦办|侦查|立案|专案组|抓捕行动")
 
@@ -98,7 +102,9 @@ _GENERIC = re.compile(
 )
 # Law text quoted after a case ("…的，由有关主管部门责令改正"): it names what the law allows, not what was done.
 LAW_TEXT = re.compile(
-    r"规定[:：]|的[，,](?:由|处|对|可以|并处)|以上[\d一二三四五六七八九十百千万]+[万元年日]*以下|应当|不得|并处或者单处"
+    r"规定[:：]|的[，,](?:由|处|对|可以|并处|依|同样|均|一律|将|要|须)|以上[\d一二三四五六七八九十百千万]+[万元年日]*以下|应当|不得|并处或者单处"
+    # conditions and definitions: what would happen to anyone, not what happened to someone
+    r"|^(?:如果|若|倘若|假如|一旦|如若|凡是|如(?![皋东]))|是指|可能面临|将面临|可根据|可处"
 )
 # Right before a name: the name is the object of a measure, not the subject of a new case.
 _MEASURE_OBJECT = re.compile(r"(?:对|将|把|抓获|查获|传唤|拘留|逮捕|处罚)[^，,。]{0,6}$")

@@ -59,6 +59,7 @@ _COMMENTARY_NAMES = tuple(
     """法官说法 法官提醒 法官点评 检察官说法 检察官提醒 法条链接 法律链接 相关法条 相关法律 法律规定 法律依据
     典型意义 案例评析 案件评析 专家点评 律师说法 以案说法 以案释法 警方提醒 警方提示 警方说法 警示意义 警示 安全提示
     风险提示 温馨提示 网警提示 网警提醒 网警普法 网警说法 普法小课堂 小贴士 延伸阅读 相关阅读 相关新闻 相关链接 链接
+    法律提示 律师点评 民警提示 民警提醒 检察官普法 法官普法 答疑释法 知识链接 记者手记
     提醒 编后 点评 评析 说法""".split()
 )
 _COMMENTARY_LINE = re.compile(
@@ -78,6 +79,10 @@ _NAV_LINE = re.compile(
     r"原文链接|原文|转载|本文来源|版权|Copyright|copyright|©|【打印|【关闭|打印本页|关闭窗口|上一篇|下一篇|返回|扫一扫|"
     r"阅读|点击|热门资讯|最新图文|相关阅读|相关新闻)"
 )
+# A page's summary box repeats (and truncates) the story told below it.
+_PAGE_SUMMARY = re.compile(r"^(?:摘要|导读|核心提示|内容提要)\s*[:：]")
+# A headline: "违反《网络安全法》，一学校被处罚！", "为何“翻墙”被处罚？"
+_EXCLAIMED = re.compile(r"[！!？?]\s*$")
 # Page furniture that may sit anywhere in a short line: breadcrumbs, view counters, copyright.
 _NAV_ANYWHERE = re.compile(
     r"首页\s*[>»/]|当前位置|您的位置|您当前的位置|所在的位置|位置\s*[:：]|\s[>»]\s|阅读量|浏览次数|Author:|"
@@ -245,7 +250,11 @@ def classify_line(line: Line) -> Line:
             line.kind = "part" if _PART_LINE.match(rest) else "commentary"
         else:
             line.kind, line.style, line.number, line.rest = "heading", style, number, rest
-    elif (_NAV_LINE.match(text) and len(text) < 120) or (_NAV_ANYWHERE.search(text) and "。" not in text[:-1]):
+    elif (
+        (_NAV_LINE.match(text) and len(text) < 120)
+        or (_NAV_ANYWHERE.search(text) and "。" not in text[:-1])
+        or _PAGE_SUMMARY.match(text)
+    ):
         line.kind = "nav"
     elif _STATUTE_LINE.match(text):
         line.kind = "statute"
@@ -255,7 +264,9 @@ def classify_line(line: Line) -> Line:
         line.kind = "closing"
     elif is_title(text):
         line.kind = "title"
-    elif len(text) <= MAX_SHORT_CHARS and not re.search(r"[。；;！？!?，,]", text):
+    elif len(text) <= MAX_SHORT_CHARS and (
+        not re.search(r"[。；;！？!?，,]", text) or (_EXCLAIMED.search(text) and not re.search(r"[。；;]", text))
+    ):
         line.kind = "short"
     return line
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from data.evidence import find_statutes
+from data.evidence import find_fine_amounts, find_statutes
 from data.labels import LabelSet
 from data.normalize import normalize
 from data.types import LabelScores
@@ -19,8 +19,11 @@ _STATUTE_WEIGHT = 3.0
 _TITLE_WEIGHT = 2.0  # a cue in the heading or title line names the case; one in the body may be incidental
 _CHARGE_WEIGHT = 4.0  # a 罪 name is the charge itself (spec: prefer the 罪 named in the title or charge)
 _OTHER_PRIOR = 0.5
-# Penalty words inside these contexts describe what the law allows or what may happen, not what was imposed.
-_HYPOTHETICAL = re.compile(r"(可以|可处|可并处|最高|将被|将面临|或者|以下的?|以上的?|可能|应当|予以警示|如有)$")
+# Penalty words right after these describe what the law allows, what may happen or what was not done (仍未整改),
+# not what was imposed.
+_NOT_IMPOSED = re.compile(
+    r"(可以|可处|可并处|最高|将被|将面临|或者|以下的?|以上的?|可能|应当|予以警示|如有|未|拒不|没有)$"
+)
 _CRIMINAL = re.compile(r"罪|刑事|犯罪嫌疑人|被告人|公诉|判处|逮捕|刑拘")
 _PERSON = re.compile(r"[\u4e00-\u9fff]某{1,2}|嫌疑人|男子|女子|网民|网友|当事人|被告人|个人")
 _ORGANIZATION = re.compile(
@@ -76,8 +79,8 @@ class RuleLabeler:
         found = {p for p, cues in self.label_set.penalty_cues.items() if any(_imposed(text, cue) for cue in cues)}
         if "admin_detention" in self.label_set.penalties and _DETENTION_DAYS.search(text):
             found.add("admin_detention")
-        if "fine" in found and "罚款" not in text and "fine" in self.label_set.penalties:
-            found.discard("fine")
+        if "fine" in self.label_set.penalties and find_fine_amounts(text):
+            found.add("fine")  # "处2000元的行政处罚": a sum imposed as the penalty is a fine without the word 罚款
         if "other_criminal_measure" in found and (
             not _CRIMINAL.search(text) or found & {"sentence", "arrest", "criminal_detention"}
         ):
@@ -106,7 +109,7 @@ class RuleLabeler:
 def _imposed(text: str, cue: str) -> bool:
     """Whether any occurrence of ``cue`` reads as imposed rather than merely possible."""
     for match in re.finditer(re.escape(cue), text):
-        if not _HYPOTHETICAL.search(text[max(0, match.start() - 6) : match.start()]):
+        if not _NOT_IMPOSED.search(text[max(0, match.start() - 6) : match.start()]):
             return True
     return False
 

@@ -207,3 +207,64 @@ def test_segment_scores_f1_at_least_095_on_real_bulletins(real_dir: Path, label_
         assert_units_match_source(units, bulletin.text)
     scores = segmentation_scores(results)
     assert scores["f1"] >= 0.95, scores
+
+
+def test_segment_splits_a_round_up_of_cities_cases() -> None:
+    cases = [
+        "甲城警方捣毁一个编造虚假险情信息的网络水军团伙，抓获犯罪嫌疑人6名。",
+        "乙城侦破一起冒充记者敲诈勒索案，抓获犯罪嫌疑人3名。",
+    ]
+    text = f"在打击网络水军方面，全省累计侦破案件21起。{''.join(cases)}\n"
+    assert texts(segment_bulletin(text)) == cases
+
+
+def test_segment_ignores_numbered_points_of_a_commentary() -> None:
+    points = (
+        "法律提示：\n"
+        "1.出租、出借本人银行卡，尚不构成犯罪的，由公安机关依法处罚。\n"
+        "2.以“抢红包”等方式在微信群赌博的，参与者同样要承担法律责任。\n"
+    )
+    text = f"{LEAD}{CASE_A}\n{CASE_C}\n{points}"
+    assert texts(segment_bulletin(text)) == [CASE_A, CASE_C]
+
+
+def test_segment_joins_a_teaser_lead_to_the_case_it_retells() -> None:
+    teaser = "近日，东区警方查处一起网络谣言案件。一网民为博取关注转发不实视频，被行政拘留。"
+    story = "网民庚某在短视频平台转发多条虚构的“水库溃坝”视频，经查均为不实信息，庚某被依法行政拘留五日。"
+    assert texts(segment_bulletin(f"{teaser}\n{story}\n")) == [f"{teaser}\n{story}"]
+
+
+def test_segment_case_does_not_reach_over_statistics_and_a_qa() -> None:
+    story = "市民辰某报案称被骗，经查，午某出租本人银行卡供他人转移赃款，午某已被依法刑事拘留。"
+    rest = (
+        "今年以来，全区共审查起诉此类案件30件50人。\n"
+        "问：什么是“两卡”？\n"
+        "答：“两卡”指手机卡和银行卡。\n"
+        "本案中，午某出租银行卡的行为已涉嫌犯罪。"
+    )
+    assert texts(segment_bulletin(f"{story}\n{rest}\n")) == [story]
+
+
+def test_segment_starts_where_the_paragraph_introduces_the_offender() -> None:
+    paragraph = (
+        "现年40岁的岑某在城区经营一家电子产品店。去年春天，岑某从网上购进针孔摄像设备在店内出售，"
+        "被公安机关查获，法院以非法销售窃照专用器材罪判处其拘役二个月。"
+    )
+    assert texts(segment_bulletin(f"{paragraph}\n")) == [paragraph]
+
+
+def test_segment_skips_page_summary_and_exclaimed_headline() -> None:
+    story = "近日，西区网安大队发现某公司网站开办以来未办理公安联网备案，依法对其予以警告，责令其限期备案。"
+    text = f"网站未备案，一公司被处罚！\n摘要：{story[:30]}\n{story}\n"
+    assert texts(segment_bulletin(text)) == [story]
+
+
+def test_segment_reads_short_title_lines_followed_by_their_subject() -> None:
+    first = "某资讯网站发布不实新闻\n该网站未经核实转载虚构的企业破产消息，市网信办依法约谈该网站负责人，责令整改。"
+    second = "某直播平台未落实审核责任\n该平台多个直播间存在低俗内容，市网信办责令该平台暂停新增用户注册。"
+    assert texts(segment_bulletin(f"{first}\n{second}\n")) == [first, second]
+
+
+def test_segment_conditional_law_text_is_no_case() -> None:
+    text = f"{CASE_B}\n网警提醒\n如网站运营者拒不履行备案义务，公安机关可根据有关规定对其进行处罚。\n"
+    assert texts(segment_bulletin(text)) == [CASE_B]

@@ -1,0 +1,28 @@
+"""The rule baseline reads penalties from what the text says was imposed, not from what the law allows."""
+
+from __future__ import annotations
+
+import pytest
+
+from data.labels import LabelSet
+from models.rules import RuleLabeler
+
+
+def _penalties(label_set: LabelSet, text: str) -> set[str]:
+    scores = RuleLabeler(label_set).score_texts([text])[0].penalties
+    return {penalty for penalty, score in scores.items() if score > 0.5}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("民警依法给予该营业厅经营者3000元的行政处罚。", {"fine"}),
+        ("公安机关对该公司处以警告，并责令其限期内作出整改。", {"warning", "rectification"}),
+        ("检查发现该网站漏洞仍未作出整改，公安机关依法予以行政处罚。", set()),
+        ("被告人王某某因帮助信息网络犯罪活动罪获刑一年。", {"sentence"}),
+        ("网信部门约谈该主播，责令其账号停止更新15日。", {"interview", "suspension"}),
+        ("根据规定，可以处五千元以上五万元以下罚款。", set()),
+    ],
+)
+def test_rule_penalties_follow_what_was_imposed(label_set: LabelSet, text: str, expected: set[str]) -> None:
+    assert _penalties(label_set, text) == expected
