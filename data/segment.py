@@ -73,6 +73,7 @@ logger = logging.getLogger(__name__)
 EARLY_OFFENDER_CHARS = 32  # a new case names its offender near the start of its paragraph
 SUBJECT_OFFENDER_CHARS = 10  # ... right at the start when the case before it named nobody to compare with
 MIN_CASE_CHARS = 12  # below this a unit is a fragment (labels.md: "7.张某某")
+MIN_INLINE_CASE_CHARS = 40  # a heading line this long tells its case inline, even when cut off before its "。"
 MAX_SKIPPED_PARAGRAPHS = 2  # paragraphs in a row that are not part of a told case end it (one may be a quote)
 MIN_CASE_LIST_PARAGRAPHS = 3  # whole-case paragraphs in a row before text is read as one case per paragraph
 
@@ -119,7 +120,8 @@ def _block_is_case(paragraphs: list[Paragraph], first: int, last: int) -> bool:
         title = paragraphs[body_start].text
         body_start += 1
     body = "".join(p.text for p in paragraphs[body_start : last + 1] if p.kind not in ("caption", "nav"))
-    if not body.strip() and not re.search(r"[。；;]", title):
+    told_inline = len(compact_text(title)) >= MIN_INLINE_CASE_CHARS and not TITLE_END.search(title)
+    if not body.strip() and not re.search(r"[。；;]", title) and not told_inline:
         return False  # a table-of-contents entry or a heading cut off at the end: no text shows the conduct
     if TITLE_END.search(title) and len(title.strip()) >= 5:
         return True
@@ -624,9 +626,11 @@ def _attach_leading_lines(units: list[Span], paragraphs: list[Paragraph], text: 
 def _introduces_unit(prefix: str, unit: str) -> bool:
     """Whether the sentences before a unit in its paragraph lead into it: they introduce its offender ("现年36岁的
     农民慕某…") or open the news story it tells ("山西晚报讯…"), rather than being a lead or statistics."""
-    if is_stats(prefix) or is_generic(prefix):
+    sentences = [part for part in re.split(r"(?<=[。！？!?；;])", prefix) if part]
+    if any(is_stats(sentence) or is_generic(sentence) for sentence in sentences):
         return False
-    return bool(_DATELINE.match(prefix)) or bool(set(offender_names(prefix)) & set(offender_names(unit)))
+    story_opening = len(sentences) == 1 and bool(_DATELINE.match(prefix))
+    return story_opening or bool(set(offender_names(prefix)) & set(offender_names(unit)))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -48,6 +48,9 @@ CONTINUATION_STARTS = tuple(
     根据其供述 根据供述""".split()
 )
 
+# "对于…来说", "其实…": a topic or a comment, though the first character reads like a continuation (对, 其).
+_TOPIC_STARTS = ("对于", "其实")
+
 # Starts that usually continue a case but also open one in bulletins of one case per paragraph ("经查，某公司…",
 # "民警在检查中发现，某宾馆…"): inside a paragraph they continue; at a paragraph start they continue unless the
 # paragraph names a new offender of its own.
@@ -95,10 +98,12 @@ _INVESTIGATION = re.compile(r"发现|查明|接到|接报|报案|报警|线索|�
 _AGGREGATE = re.compile(r"共|累计|总计|合计|全年|以来|截至目前|先后|期间|期内|一批|各类|各地|全省|全市|全国|全区")
 _COUNT = re.compile(r"\d+(?:\.\d+)?(?:万|亿)?余?(?:起|人|名|家|条|个|次|份|批|件|部|张|款|家次|人次|余起)")
 # A list of several quoted case names is a summary ("破获了“A案”、“B案”等一批大案"), not a case.
-_CASE_NAME_LIST = re.compile(r"“[^”]{2,40}案”[、，,]\s*“[^”]{2,40}案”")
+_CASE_NAME_LIST = re.compile(r"“[^”]{2,40}案”[、，,]?\s*“[^”]{2,40}案”")
 # Generic subjects and plans: "一些不法分子", "将继续加强…" belong to leads, warnings and closings, not to a case.
 _GENERIC = re.compile(
     r"一些|一批(?=[\u4e00-\u9fff“])|个别|不法分子|犯罪分子|广大|群众|各地|各级|全国|将继续|将持续|将进一步|下一步|今后"
+    r"|大量的|越来越多|很多|不少|许多|少数"  # "大量的网民", "不少人…翻墙": people in general
+    r"|^[一二三四五六七八九十]是"  # the points of a commentary or a work report: "一是…，二是…"
 )
 # Law text quoted after a case ("…的，由有关主管部门责令改正"): it names what the law allows, not what was done.
 LAW_TEXT = re.compile(
@@ -130,7 +135,7 @@ def is_stats(text: str) -> bool:
     if offender_names(text) or (STRONG_START.match(text) and ONE_CASE.search(text)):
         return False  # "鞍山市公安局…捣毁一个窝点，抓获4名…" counts what one case seized
     counts = len(_COUNT.findall(text))
-    return (counts >= 2 and bool(_AGGREGATE.search(text))) or counts >= 4 or bool(re.search(r"\d{2,}起", text))
+    return (counts >= 2 and bool(_AGGREGATE.search(text))) or counts >= 4 or bool(re.search(r"\d{2,}余?起", text))
 
 
 def _is_summary(text: str) -> bool:
@@ -149,21 +154,25 @@ def is_generic(text: str) -> bool:
 def opens_case(text: str) -> bool:
     """A sentence that can open a case: an offender (or a discovery) with conduct or disposal, not a lead."""
     compact = compact_text(text)
-    if is_stats(compact) or _is_summary(compact) or is_generic(compact):
-        return False
     announced = bool(STRONG_START.match(compact)) and bool(ONE_CASE.search(compact))  # "…分局侦破一起…案"
+    # an announced case may mention its victims or buyers generically ("向…犯罪分子出售"); law text never announces
+    generic = LAW_TEXT.search(compact) if announced else is_generic(compact)
+    if is_stats(compact) or _is_summary(compact) or generic:
+        return False
     offender = has_offender(compact) or bool(_INVESTIGATION.search(compact)) or announced
     return offender and (has_any(compact, CONDUCT_CUES) or has_any(compact, DISPOSAL_CUES))
 
 
 def starts_as_continuation(text: str) -> bool:
     """The sentence opens like the next step of the case being told (经查, 目前, 民警…, 该公司…)."""
-    return compact_text(text).startswith(CONTINUATION_STARTS + NEUTRAL_STARTS)
+    compact = compact_text(text)
+    return compact.startswith(CONTINUATION_STARTS + NEUTRAL_STARTS) and not compact.startswith(_TOPIC_STARTS)
 
 
 def starts_as_narration(text: str) -> bool:
     """Like ``starts_as_continuation`` but without the neutral starts (经查…, 民警…)."""
-    return compact_text(text).startswith(CONTINUATION_STARTS)
+    compact = compact_text(text)
+    return compact.startswith(CONTINUATION_STARTS) and not compact.startswith(_TOPIC_STARTS)
 
 
 def refers_back(text: str) -> bool:

@@ -268,3 +268,27 @@ def test_segment_reads_short_title_lines_followed_by_their_subject() -> None:
 def test_segment_conditional_law_text_is_no_case() -> None:
     text = f"{CASE_B}\n网警提醒\n如网站运营者拒不履行备案义务，公安机关可根据有关规定对其进行处罚。\n"
     assert texts(segment_bulletin(text)) == [CASE_B]
+
+
+def test_segment_keeps_a_numbered_case_cut_off_inside_its_line() -> None:
+    first = "1、“某某生活”APP未公开收集规则，经西区分局网安大队调查，依据《网络安全法》第六十四条，对其处以警告。"
+    cut = (
+        "2、“某某出行”APP超范围收集用户通讯录，涉嫌违规收集个人信息，经东区分局网安大队受案调查，"
+        "依据《网络安全法》第六十四条，对其运营单位处以"
+    )
+    assert texts(segment_bulletin(f"典型案例\n{first}\n{cut}")) == [first, cut]
+
+
+def test_segment_announced_case_may_name_criminals_generically() -> None:
+    cases = [
+        "例如，甲市公安机关打掉一个贩卖学生信息的犯罪团伙，抓获犯罪嫌疑人5名。",
+        "乙市公安机关打掉一个向诈骗犯罪分子出售营业执照的团伙，抓获犯罪嫌疑人4名。",
+    ]
+    text = f"今年以来，全省共破获此类案件90余起，抓获犯罪嫌疑人220余名。{''.join(cases)}\n"
+    assert texts(segment_bulletin(text)) == cases
+
+
+def test_segment_points_of_a_report_open_no_case() -> None:
+    case = "3月，丁某某在网上销售伪装成手表的窃照设备，被法院以非法销售窃照专用器材罪判处拘役四个月。"
+    text = f"一是商家包装销售钻监管空子。很多博主以“家庭安防”为名售卖此类设备。{case}\n"
+    assert texts(segment_bulletin(text)) == [case]
