@@ -392,14 +392,15 @@ class _Grouper:
             self.aside = self.aside or paragraph.kind in ("commentary", "closing")
         elif paragraph.kind in ("heading", "short", "title", "caption"):
             self.after_break = True
-            self.aside = self.aside and paragraph.kind == "caption"
+            self.aside = self.aside and paragraph.kind in ("caption", "short")
 
     def feed_paragraph(self, paragraph: Paragraph, fresh: bool | None = None) -> None:
         """Read one body paragraph; ``fresh`` says whether it opens its case (default: no unit was open)."""
         sentences = split_sentences(paragraph, self.text)
         paragraph_text = compact_text(paragraph.text)
         if self.aside:
-            if not (TIME_OPENING.match(paragraph_text) or STRONG_START.match(paragraph_text)):
+            announced = TIME_OPENING.match(paragraph_text) or STRONG_START.match(paragraph_text)
+            if not (announced or _DATELINE.match(paragraph_text)):
                 return
             self.aside = False
         self.fresh_paragraph = self.current is None if fresh is None else fresh

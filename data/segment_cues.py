@@ -132,10 +132,15 @@ def compact_text(text: str) -> str:
 
 def is_stats(text: str) -> bool:
     """Aggregate figures without a named offender: a lead or statistics sentence, not a case."""
-    if offender_names(text) or (STRONG_START.match(text) and ONE_CASE.search(text)):
+    names = offender_names(text)
+    if STRONG_START.match(text) and ONE_CASE.search(text):
         return False  # "鞍山市公安局…捣毁一个窝点，抓获4名…" counts what one case seized
+    many_cases = bool(re.search(r"\d{2,}余?起", text))
+    if names:
+        # only a named offender ("张某…作案10余起") makes counted cases one case; "破获利用“暗网”等…案件90余起" is none
+        return many_cases and not any("某" in name for name in names)
     counts = len(_COUNT.findall(text))
-    return (counts >= 2 and bool(_AGGREGATE.search(text))) or counts >= 4 or bool(re.search(r"\d{2,}余?起", text))
+    return (counts >= 2 and bool(_AGGREGATE.search(text))) or counts >= 4 or many_cases
 
 
 def _is_summary(text: str) -> bool:
