@@ -15,7 +15,9 @@ Pipeline, one small step each:
    sentences that refer back to it (经查, 目前, 该公司, the same names) and a new unit starts where a sentence or
    paragraph introduces a new offender with its own disposal (labels.md: split at ``。``/``；``), or at each dated
    paragraph of a bulletin that tells one case per paragraph. Leads, statistics, law text and closing remarks name
-   no specific offender and open nothing.
+   no specific offender and open nothing; after commentary (警方提醒, 问：) or two paragraphs that add nothing to a
+   told case, only a date, an agency's announcement or a dateline opens one. A news story's teaser lead that names
+   nobody ("一网民…被行政拘留") joins the retelling that follows it.
 
 All offsets are computed on the normalised text and mapped back, so ``unit.text == text[unit.start:unit.end]``.
 
