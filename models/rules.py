@@ -33,6 +33,8 @@ _PERSON_PENALTY = re.compile(
     r"(直接负责的主管人员|直接责任人|负责人|法定代表人|相关责任人)[^。；]{0,20}(罚款|拘留|警告)"
 )
 _DETENTION_DAYS = re.compile(r"(?<!刑事)拘留\s*[0-9一二三四五六七八九十]+\s*日")
+# "责令立即改正", "责令其一周内予以改正": an order to correct, with a deadline or manner between the words
+_ORDERED_TO_CORRECT = re.compile(r"责令[^。；;，,]{0,10}?(?:改正|整改|纠正)")
 _VPN = ("翻墙", "VPN", "vpn", "非法定信道", "国际联网")
 
 
@@ -76,9 +78,15 @@ class RuleLabeler:
         return _softmax(scores)
 
     def _penalties(self, text: str) -> dict[str, float]:
-        found = {p for p, cues in self.label_set.penalty_cues.items() if any(_imposed(text, cue) for cue in cues)}
+        found = {
+            p
+            for p, cues in self.label_set.penalty_cues.items()
+            if any(_imposed(text, re.compile(re.escape(cue))) for cue in cues)
+        }
         if "admin_detention" in self.label_set.penalties and _DETENTION_DAYS.search(text):
             found.add("admin_detention")
+        if "rectification" in self.label_set.penalties and _imposed(text, _ORDERED_TO_CORRECT):
+            found.add("rectification")
         if "fine" in self.label_set.penalties and find_fine_amounts(text):
             found.add("fine")  # "处2000元的行政处罚": a sum imposed as the penalty is a fine without the word 罚款
         if "other_criminal_measure" in found and (
@@ -106,9 +114,9 @@ class RuleLabeler:
         return {p: (0.8 if p == guess else rest) for p in self.label_set.parties}
 
 
-def _imposed(text: str, cue: str) -> bool:
+def _imposed(text: str, cue: re.Pattern) -> bool:
     """Whether any occurrence of ``cue`` reads as imposed rather than merely possible."""
-    for match in re.finditer(re.escape(cue), text):
+    for match in cue.finditer(text):
         if not _NOT_IMPOSED.search(text[max(0, match.start() - 6) : match.start()]):
             return True
     return False

@@ -18,6 +18,7 @@ def _penalties(label_set: LabelSet, text: str) -> set[str]:
     [
         ("民警依法给予该营业厅经营者3000元的行政处罚。", {"fine"}),
         ("公安机关对该公司处以警告，并责令其限期内作出整改。", {"warning", "rectification"}),
+        ("民警依法对该网站运营者责令其一周内予以改正。", {"rectification"}),
         ("检查发现该网站漏洞仍未作出整改，公安机关依法予以行政处罚。", set()),
         ("被告人王某某因帮助信息网络犯罪活动罪获刑一年。", {"sentence"}),
         ("网信部门约谈该主播，责令其账号停止更新15日。", {"interview", "suspension"}),
