@@ -147,7 +147,11 @@ def _block_end(paragraphs: list[Paragraph], first: int, stop: int) -> int:  # no
     names: set[str] = set(offender_names(compact_text(paragraphs[first].text)))
     # only the body tells the disposal ("…侦破…案" in a title does not), but a heading may carry the body inline
     heading_rest = paragraphs[first].lines[0].rest
-    disposed = bool(re.search(r"[。；;]", heading_rest)) and has_any(compact_text(heading_rest), DISPOSAL_CUES)
+    disposed = (
+        not category
+        and bool(re.search(r"[。；;]", heading_rest))
+        and has_any(compact_text(heading_rest), DISPOSAL_CUES)
+    )
     for index in range(first + 1, stop):
         paragraph = paragraphs[index]
         if paragraph.kind in ("commentary", "closing", "statute", "nav"):
@@ -293,6 +297,8 @@ def _is_category(title: str) -> bool:
     Such a heading names no offender and is no "…案" title; its block may hold several cases told one per paragraph.
     """
     compact = compact_text(title).rstrip("。：:")
+    if compact and is_stats(compact):
+        return True  # "一、依法办理…案事件156起，…": a section that counts its cases, then tells some of them
     if not compact or offender_names(compact) or re.search(r"[，,；;]", compact):
         return False
     return not TITLE_END.search(compact) or compact.startswith("其他")
@@ -304,11 +310,13 @@ def _split_block(paragraphs: list[Paragraph], first: int, last: int, text: str, 
     Under a category heading the block's paragraphs are grouped like unheaded text (one case per paragraph is
     common there); the heading joins the first case.
     """
-    if _is_category(_heading_title(paragraphs, first)):
+    title = _heading_title(paragraphs, first)
+    if _is_category(title):
         body = paragraphs[first + 1 : last + 1]
         units = _unheaded_units(body, text, at_document_end=False, keep_incomplete=True, case_list=case_list)
         if units:
-            units[0] = (paragraphs[first].start, units[0][1])  # the heading introduces the first case
+            if not is_stats(compact_text(title)):
+                units[0] = (paragraphs[first].start, units[0][1])  # the heading introduces the first case
             return units
         return [(paragraphs[first].start, paragraphs[last].end)]
     grouper = _Grouper(text, within_block=True)
@@ -329,14 +337,16 @@ def _split_block(paragraphs: list[Paragraph], first: int, last: int, text: str, 
 
 def _case_titles(paragraphs: list[Paragraph], text: str) -> list[Paragraph]:
     """Unnumbered title lines: "…案" titles, and short lines right above a paragraph that refers back to the line's
-    subject ("某直播平台未落实主体责任" / "该平台…"); a news story's subheadings are followed by more of its case."""
+    subject ("某直播平台未落实主体责任" / "该平台…") or opens a case naming the line's offender ("高某发布不实言论" /
+    "10月18日，网民高某…"); a news story's subheadings are followed by more of its case."""
     titles = []
     for paragraph, below in zip(paragraphs, paragraphs[1:], strict=False):
         if paragraph.kind == "title":
             titles.append(paragraph)
         elif paragraph.kind == "short" and below.kind == "body":
             first = compact_text(text[slice(*split_sentences(below, text)[0])])
-            if ANAPHORA.match(first):
+            named = set(offender_names(compact_text(paragraph.text))) & set(offender_names(first))
+            if ANAPHORA.match(first) or (named and opens_case(first)):
                 titles.append(paragraph)
     if paragraphs and paragraphs[-1].kind == "title":
         titles.append(paragraphs[-1])

@@ -83,7 +83,7 @@ _ONE_CASE = r"(?:一起|一个|首起|一宗|一条|一处)"
 ONE_CASE = re.compile(_ONE_CASE)
 TIME_OPENING = re.compile(rf"^{_TIME_START}")
 STRONG_START = re.compile(
-    rf"^(?:此外|另外|同时|另|例如|比如)?[，,]?(?:在[^，,。]{{1,20}}方面[，,])?(?:{_TIME_START})?"
+    rf"^(?:此外|另外|同时|另|例如|比如|如)?[，,]?(?:在[^，,。]{{1,20}}方面[，,])?(?:{_TIME_START})?"
     rf"(?:(?:据|根据|经)[^，,。]{{0,12}}[，,])?"
     rf"(?:[\u4e00-\u9fff]{{0,16}}{AGENCY}(?:则|[^。；;]{{0,16}}?{_ANNOUNCE_VERBS})"
     # a bare place in a round-up of one city's cases: "常州侦破一起…案", "南通摧毁一条…"
@@ -109,7 +109,7 @@ _GENERIC = re.compile(
 LAW_TEXT = re.compile(
     r"规定[:：]|的[，,](?:由|处|对|可以|并处|依|同样|均|一律|将|要|须)|以上[\d一二三四五六七八九十百千万]+[万元年日]*以下|应当|不得|并处或者单处"
     # conditions and definitions: what would happen to anyone, not what happened to someone
-    r"|^(?:如果|若|倘若|假如|一旦|如若|凡是|如(?![皋东]))|是指|可能面临|将面临|可根据|可处"
+    r"|^(?:如果|若|倘若|假如|一旦|如若|凡是|如(?:违反|有|未|不|拒不|需))|是指|可能面临|将面临|可根据|可处"
 )
 # Right before a name: the name is the object of a measure, not the subject of a new case.
 _MEASURE_OBJECT = re.compile(r"(?:对|将|把|抓获|查获|传唤|拘留|逮捕|处罚)[^，,。]{0,6}$")

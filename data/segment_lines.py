@@ -16,7 +16,9 @@ from data.segment_cues import PENALTY_CUES, has_any
 
 Span = tuple[int, int]  # [start, end) in the normalised text
 
-_CN_DIGITS = "一二三四五六七八九十百零〇两"
+_CN_DIGITS = "一二三四五六七八九十百零〇两壹贰叁肆伍陆柒捌玖拾"
+# Financial numerals (案例叁) number cases as ordinary ones do.
+_FINANCIAL = str.maketrans("壹贰叁肆伍陆柒捌玖拾", "一二三四五六七八九十")
 _CN_DIGIT_VALUES = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 _BULLET = re.compile(r"^(?:[•·●○◆◇■□▪▶►★☆\-*#>]+\s*|\*\*)+")
 _HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -29,6 +31,7 @@ _HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cn_dun", re.compile(rf"^([{_CN_DIGITS}]+)\s*[、.．]\s*(.*)$")),
     ("num_dot", re.compile(r"^(\d{1,2})\s*(?:、|[.．](?!\d))\s*(.*)$")),
     ("num_space", re.compile(r"^(0?\d{1,2})(?:\s+([\u4e00-\u9fff“【《].*))?$")),
+    ("num_zero", re.compile(r"^(0[1-9])([\u4e00-\u9fff“【《].*)$")),  # "01近日，…": a zero-padded number glued to text
     ("cn_bare", re.compile(rf"^([{_CN_DIGITS}]{{1,3}})$")),
     ("cn_shi", re.compile(rf"^([{_CN_DIGITS}]{{1,3}})是[，,：:]?\s*([“\u4e00-\u9fff].*)$")),
     ("dash", re.compile(r"^(?:——|--|—)\s*(\S.*)$")),
@@ -43,6 +46,8 @@ _INLINE_MARKERS = (
     ("cn_dun", re.compile(rf"(?<=[。；;！？!?])\s*([{_CN_DIGITS}]{{1,3}})、")),
     ("cn_shi", re.compile(rf"(?<=[。；;！？!?])\s*([{_CN_DIGITS}]{{1,3}})是(?=[，,：:“\u4e00-\u9fff])")),
     ("case_word", re.compile(rf"(?<=[。；;！？!?])\s*案例\s*([{_CN_DIGITS}\d]+)[:：、，,\s]")),
+    # "…公布八起网络造谣案例01近日，…。02近日，…": zero-padded numbers glued to the text around them
+    ("num_zero", re.compile(r"(?<=[。；;！？!?\u4e00-\u9fff])(?<![第号])(0[1-9])(?=[\u4e00-\u9fff“【])")),
     ("dash", re.compile(r"(?:(?<=[。；;！？!?:：])|(?<=[。；;！？!?:：]\s)|(?<=\s\s))\s*——(?=\S)")),
 )
 
@@ -145,6 +150,7 @@ def _chinese_number(token: str) -> int:
     if token in circled:
         return circled.index(token) + 1
     digits = _CN_DIGIT_VALUES
+    token = token.translate(_FINANCIAL)
     if "百" in token:
         return 0
     if "十" in token:

@@ -292,3 +292,34 @@ def test_segment_points_of_a_report_open_no_case() -> None:
     case = "3月，丁某某在网上销售伪装成手表的窃照设备，被法院以非法销售窃照专用器材罪判处拘役四个月。"
     text = f"一是商家包装销售钻监管空子。很多博主以“家庭安防”为名售卖此类设备。{case}\n"
     assert texts(segment_bulletin(text)) == [case]
+
+
+def test_segment_reads_zero_padded_numbers_glued_to_the_text() -> None:
+    first = "01近日，网民甲某在微信群编造“全城停水”的虚假信息，公安机关依法对甲某行政拘留五日。"
+    second = "02近日，网民乙某转发“学校停课”的不实消息，公安机关依法对乙某予以批评教育。"
+    text = f"市公安局公布两起网络谣言案例{first}{second}"
+    assert texts(segment_bulletin(text)) == [first, second]
+
+
+def test_segment_reads_financial_numerals_in_case_headings() -> None:
+    text = f"{LEAD}案例壹：\n{CASE_A}\n案例贰：\n{CASE_B}\n案例叁：\n{CASE_C}\n"
+    assert texts(segment_bulletin(text)) == [f"案例壹：\n{CASE_A}", f"案例贰：\n{CASE_B}", f"案例叁：\n{CASE_C}"]
+
+
+def test_segment_for_example_with_a_date_opens_a_case() -> None:
+    cases = [
+        "如6月12日，甲市公安局侦破一起跨境网络赌博案，抓获犯罪嫌疑人12名。",
+        "如7月3日，乙市公安局侦破一起利用网络赌球案，抓获犯罪嫌疑人8名。",
+    ]
+    text = f"今年以来，全省共侦破网络赌博案件200余起。{''.join(cases)}\n"
+    assert texts(segment_bulletin(text)) == cases
+
+
+def test_segment_sections_that_count_cases_then_tell_one_under_a_title() -> None:
+    first = "甲某在通报下发布不实评论\n10月18日，网民甲某在通报下发布不实评论称死伤多人，公安机关对甲某行政拘留五日。"
+    second = "乙某发布招考谣言\n11月26日，网民乙某为吸粉引流发布不实招考信息，公安机关依法对乙某处以罚款。"
+    text = (
+        "一、依法办理涉广场斗殴网络谣言案件15起，行政拘留7人。\n典型案例\n"
+        f"{first}\n二、依法办理涉招考网络谣言案件11起，罚款6人。\n典型案例\n{second}\n"
+    )
+    assert texts(segment_bulletin(text)) == [first, second]
