@@ -22,7 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -70,26 +72,33 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def _time_units(predictor: Predictor, units: list[CaseUnit], repeat: int) -> tuple[float, list[Prediction]]:
-    """Median seconds over ``repeat`` runs: one run on a shared 2-core machine varies by ±15%."""
-    predictor.label_units(units[:WARMUP_UNITS])  # first call pays for lazy init (thread pools, kernel selection)
+T = TypeVar("T")
+
+
+def _median_seconds(run: Callable[[], T], repeat: int) -> tuple[float, T]:
+    """Median seconds of ``repeat`` calls, and the last call's result: one run on a shared 2-core machine varies by
+    ±15%."""
     seconds = []
     for _ in range(repeat):
         started = time.perf_counter()
-        predictions = predictor.label_units(units)
+        result = run()
         seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds), predictions
+    return statistics.median(seconds), result
+
+
+def _time_units(predictor: Predictor, units: list[CaseUnit], repeat: int) -> tuple[float, list[Prediction]]:
+    predictor.label_units(units[:WARMUP_UNITS])  # first call pays for lazy init (thread pools, kernel selection)
+    return _median_seconds(lambda: predictor.label_units(units), repeat)
 
 
 def _time_end_to_end(predictor: Predictor, files: list[Path], repeat: int) -> tuple[float, BatchSummary]:
-    seconds = []
-    for _ in range(repeat):
+    def run() -> BatchSummary:
         summary = BatchSummary()
-        started = time.perf_counter()
         for _ in predict_bulletin_files(predictor, [str(f) for f in files], summary):
             pass
-        seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds), summary
+        return summary
+
+    return _median_seconds(run, repeat)
 
 
 def _load_gold(directory: Path, files: list[Path], label_set: LabelSet) -> list[GoldCase]:

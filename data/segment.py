@@ -340,16 +340,14 @@ def _case_titles(paragraphs: list[Paragraph], text: str) -> list[Paragraph]:
     subject ("某直播平台未落实主体责任" / "该平台…") or opens a case naming the line's offender ("高某发布不实言论" /
     "10月18日，网民高某…"); a news story's subheadings are followed by more of its case."""
     titles = []
-    for paragraph, below in zip(paragraphs, paragraphs[1:], strict=False):
+    for paragraph, below in zip(paragraphs, [*paragraphs[1:], None], strict=True):
         if paragraph.kind == "title":
             titles.append(paragraph)
-        elif paragraph.kind == "short" and below.kind == "body":
+        elif paragraph.kind == "short" and below is not None and below.kind == "body":
             first = compact_text(text[slice(*split_sentences(below, text)[0])])
             named = set(offender_names(compact_text(paragraph.text))) & set(offender_names(first))
             if ANAPHORA.match(first) or (named and opens_case(first)):
                 titles.append(paragraph)
-    if paragraphs and paragraphs[-1].kind == "title":
-        titles.append(paragraphs[-1])
     return titles
 
 
@@ -580,6 +578,11 @@ def _unheaded_units(
     return _attach_leading_lines(units, paragraphs, text)
 
 
+def _paragraph_at(paragraphs: list[Paragraph], offset: int) -> int | None:
+    """Index of the paragraph holding ``offset`` (its line break included)."""
+    return next((i for i, p in enumerate(paragraphs) if p.start <= offset < p.end + 1), None)
+
+
 def _merge_teaser(units: list[Span], paragraphs: list[Paragraph], text: str) -> list[Span]:
     """Join a news story's teaser lead to the retelling that follows it.
 
@@ -591,7 +594,7 @@ def _merge_teaser(units: list[Span], paragraphs: list[Paragraph], text: str) -> 
         return units
     (start, end), (next_start, next_end) = units[0], units[1]
     bodies = [p for p in paragraphs if p.kind == "body"]
-    holder = next((i for i, p in enumerate(bodies) if p.start <= start < p.end + 1), None)
+    holder = _paragraph_at(bodies, start)
     if holder is None or holder + 1 >= len(bodies) or end > bodies[holder].end:
         return units
     teaser_names = offender_names(compact_text(text[start:end]))
@@ -609,7 +612,7 @@ def _attach_leading_lines(units: list[Span], paragraphs: list[Paragraph], text: 
     """
     result = []
     for start, end in units:
-        index = next((i for i, p in enumerate(paragraphs) if p.start <= start < p.end + 1), None)
+        index = _paragraph_at(paragraphs, start)
         if index is None:
             result.append((start, end))
             continue

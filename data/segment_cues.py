@@ -132,9 +132,9 @@ def compact_text(text: str) -> str:
 
 def is_stats(text: str) -> bool:
     """Aggregate figures without a named offender: a lead or statistics sentence, not a case."""
-    names = offender_names(text)
     if STRONG_START.match(text) and ONE_CASE.search(text):
         return False  # "鞍山市公安局…捣毁一个窝点，抓获4名…" counts what one case seized
+    names = offender_names(text)
     many_cases = bool(re.search(r"\d{2,}余?起", text))
     if names:
         # only a named offender ("张某…作案10余起") makes counted cases one case; "破获利用“暗网”等…案件90余起" is none
@@ -170,8 +170,7 @@ def opens_case(text: str) -> bool:
 
 def starts_as_continuation(text: str) -> bool:
     """The sentence opens like the next step of the case being told (经查, 目前, 民警…, 该公司…)."""
-    compact = compact_text(text)
-    return compact.startswith(CONTINUATION_STARTS + NEUTRAL_STARTS) and not compact.startswith(_TOPIC_STARTS)
+    return starts_as_narration(text) or compact_text(text).startswith(NEUTRAL_STARTS)
 
 
 def starts_as_narration(text: str) -> bool:

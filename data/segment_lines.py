@@ -270,8 +270,10 @@ def classify_line(line: Line) -> Line:
         line.kind = "closing"
     elif is_title(text):
         line.kind = "title"
-    elif len(text) <= MAX_SHORT_CHARS and (
-        not re.search(r"[。；;！？!?，,]", text) or (_EXCLAIMED.search(text) and not re.search(r"[。；;]", text))
+    elif (
+        len(text) <= MAX_SHORT_CHARS
+        and not re.search(r"[。；;]", text)
+        and (not re.search(r"[！？!?，,]", text) or _EXCLAIMED.search(text))
     ):
         line.kind = "short"
     return line

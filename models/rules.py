@@ -45,6 +45,9 @@ class RuleLabeler:
 
     def __init__(self, label_set: LabelSet) -> None:
         self.label_set = label_set
+        self._penalty_cues = {
+            penalty: [re.compile(re.escape(cue)) for cue in cues] for penalty, cues in label_set.penalty_cues.items()
+        }
 
     def score_texts(self, texts: list[str]) -> list[LabelScores]:
         """Label scores for each text (traditional script and full-width forms are normalised first)."""
@@ -78,11 +81,7 @@ class RuleLabeler:
         return _softmax(scores)
 
     def _penalties(self, text: str) -> dict[str, float]:
-        found = {
-            p
-            for p, cues in self.label_set.penalty_cues.items()
-            if any(_imposed(text, re.compile(re.escape(cue))) for cue in cues)
-        }
+        found = {p for p, cues in self._penalty_cues.items() if any(_imposed(text, cue) for cue in cues)}
         if "admin_detention" in self.label_set.penalties and _DETENTION_DAYS.search(text):
             found.add("admin_detention")
         if "rectification" in self.label_set.penalties and _imposed(text, _ORDERED_TO_CORRECT):
