@@ -5,7 +5,9 @@ Offense and party are multinomial logistic regressions; penalties are one-vs-res
 
 from __future__ import annotations
 
+import json
 import logging
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +25,28 @@ from data.types import GoldCase, LabelScores
 logger = logging.getLogger(__name__)
 TFIDF = "tfidf"
 WEIGHTS_NAME = "tfidf.skops"
-# skops refuses any type not listed here, so a tampered file cannot run code on load.
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+SCHEMA_NAME = "schema.json"  # the skops file's table of contents: one node per stored object
+# Exactly the nodes ``TfidfLabeler.save`` writes (tests/test_tfidf_security.py checks a freshly trained model has no
+# others). Why not trust whole packages: ``builtins.eval`` and ``numpy``/``scipy`` functions are "types" to skops
+# too, and a Pipeline step holding one runs it at predict time.
+TRUSTED_LOADERS = frozenset({"DictNode", "ListNode", "TupleNode", "JsonNode", "NdArrayNode", "ObjectNode", "TypeNode"})
+TRUSTED_TYPES = frozenset(
+    {
+        "builtins.dict",
+        "builtins.list",
+        "builtins.tuple",
+        "builtins.str",
+        "numpy.ndarray",
+        "numpy.float64",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.multiclass.OneVsRestClassifier",
+        "sklearn.multiclass._ConstantPredictor",
+        "sklearn.pipeline.Pipeline",
+        "sklearn.preprocessing._label.LabelBinarizer",
+    }
+)
 
 
 class TfidfLabeler:
@@ -98,22 +120,46 @@ class TfidfLabeler:
 
     @classmethod
     def load(cls, model_dir: Path, label_set: LabelSet) -> TfidfLabeler:
-        """Load with skops, trusting only scikit-learn/numpy/scipy types.
+        """Load with skops after checking that the file holds only what training writes.
 
         Raises:
-            ModelError: the file is missing, corrupt, or contains other types.
+            ModelError: the file is missing, corrupt, or contains any other type or a function.
         """
         path = model_dir / WEIGHTS_NAME
+        refused = sorted(_foreign_nodes(path))
+        if refused:
+            raise ModelError(
+                f"{path} contains objects a trained TF-IDF model never holds: {refused}; refusing to load it "
+                "(a tampered or foreign file could run code); retrain with 'penalty train --model.model_type tfidf'"
+            )
         try:
-            untrusted = sio.get_untrusted_types(file=path)
-            refused = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-            if refused:
-                raise ModelError(
-                    f"{path} contains types outside scikit-learn/numpy/scipy: {refused}; refusing to load"
-                )
-            pipelines = sio.load(path, trusted=untrusted)
-        except ModelError:
-            raise
+            pipelines = sio.load(path, trusted=sio.get_untrusted_types(file=path))
         except Exception as err:  # skops raises zipfile/key/type errors of many kinds on a damaged file
             raise ModelError(f"cannot load TF-IDF model {path}: {err}") from err
         return cls(label_set, pipelines)
+
+
+def _foreign_nodes(path: Path) -> set[str]:
+    """Every ``loader module.class`` in the file's skops schema outside ``TRUSTED_LOADERS``/``TRUSTED_TYPES``.
+
+    Raises:
+        ModelError: the file is missing or is not a skops archive.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            schema = json.loads(archive.read(SCHEMA_NAME))
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as err:
+        raise ModelError(f"cannot load TF-IDF model {path}: {err}") from err
+    foreign: set[str] = set()
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            pending.extend(node.values())
+            if "__loader__" in node:
+                name = f"{node.get('__module__')}.{node.get('__class__')}"
+                if node["__loader__"] not in TRUSTED_LOADERS or name not in TRUSTED_TYPES:
+                    foreign.add(f"{node['__loader__']} {name}")
+    return foreign
