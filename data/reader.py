@@ -21,6 +21,13 @@ logger = logging.getLogger(__name__)
 
 BULLETIN_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".pdf")
 MAX_BYTES = 20_000_000  # a bulletin is a few KB; 20 MB is already a whole crawl dumped into one file
+# A .docx is a zip: 160 KB of compressed zeros can unpack to gigabytes, so the limits apply to unpacked bytes too.
+MAX_MEMBER_BYTES = MAX_BYTES
+MAX_UNPACKED_BYTES = 2 * MAX_BYTES
+MAX_MEMBERS = 1_000  # a Word file has a few dozen parts
+# Text as extracted or decoded: never more characters than a .txt at the byte limit could hold.
+MAX_TEXT_CHARS = MAX_BYTES
+_READ_CHUNK = 1 << 20
 _HEADER = re.compile(r"\ASOURCE:[^\n]*\n(?:.*?\n)??---[ \t]*\n", re.DOTALL)
 _DROPPED_HTML = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "template")
 
@@ -36,10 +43,12 @@ class Bulletin:
 
 
 def decode_bytes(raw: bytes, source: str) -> tuple[str, str]:
-    """Decode bulletin bytes, trying BOMs, strict UTF-8, then GBK and GB18030.
+    """Decode bulletin bytes: BOMs, strict UTF-8, then GBK, GB18030 or Big5, a detector choosing when several fit.
 
     Why this order: UTF-8 is self-validating (random GBK rarely decodes as UTF-8), and GB18030 is a superset of GBK,
-    so naming GBK when it suffices tells the user what the file really is.
+    so naming GBK when it suffices tells the user what the file really is. Big5 (traditional-script mirrors) often
+    decodes as GB18030 too, into rare characters; when Big5 or only GB18030 fits, charset-normalizer's measure of
+    how garbled each reading looks decides, and bytes that read well in none (mixed encodings) are refused.
 
     Raises:
         InputError: the bytes are empty, binary, or valid in none of the encodings.
@@ -55,19 +64,40 @@ def decode_bytes(raw: bytes, source: str) -> tuple[str, str]:
             return _strict(raw, encoding, source), encoding
     if b"\x00" in raw[:65536]:
         raise InputError(f"{source}: looks like a binary file (NUL bytes), not a text bulletin")
-    for encoding in ("utf-8", "gbk", "gb18030"):
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as err:
+        first_bad = err.start
+    decoded = {}
+    for encoding in ("gbk", "gb18030", "big5"):
         try:
-            return raw.decode(encoding), encoding
+            decoded[encoding] = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as err:
+    if not decoded:
         raise InputError(
-            f"{source}: cannot decode as UTF-8, GBK or GB18030 (first bad byte at offset {err.start}); "
+            f"{source}: cannot decode as UTF-8, GBK, GB18030 or Big5 (first bad UTF-8 byte at offset {first_bad}); "
             "convert the file to UTF-8"
-        ) from err
-    raise AssertionError("unreachable")
+        )
+    if "gbk" in decoded and "big5" not in decoded:
+        return decoded["gbk"], "gbk"
+    encoding = _detect(raw, [e for e in decoded if e != "gbk"])  # GBK text is GB18030 text: one candidate
+    if encoding is None:
+        raise InputError(
+            f"{source}: the bytes decode as {' or '.join(decoded)} but read as garbled text in each "
+            "(several encodings mixed in one file?); convert the file to UTF-8"
+        )
+    if encoding == "gb18030" and "gbk" in decoded:
+        encoding = "gbk"
+    return decoded[encoding], encoding
+
+
+def _detect(raw: bytes, candidates: list[str]) -> str | None:
+    """The candidate encoding charset-normalizer finds least garbled, or ``None`` when every one reads as noise."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw, cp_isolation=candidates).best()
+    return best.encoding if best is not None else None
 
 
 def _strict(raw: bytes, encoding: str, source: str) -> str:
@@ -95,17 +125,69 @@ def html_to_text(markup: str) -> str:
 
 
 def docx_to_text(raw: bytes, source: str) -> str:
-    """Paragraph text of a .docx, one paragraph per line (tables included, row by row)."""
+    """Paragraph text of a .docx, one paragraph per line (tables included, row by row).
+
+    Raises:
+        InputError: the bytes are not a readable .docx (bad zip, malformed XML, missing parts), or unpack beyond the
+            limits.
+    """
     import docx
+    from docx.opc.exceptions import OpcError
+    from lxml.etree import LxmlError
 
     try:
+        _check_archive(raw, source)
         document = docx.Document(io.BytesIO(raw))
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
-        raise InputError(f"{source}: not a valid .docx file ({err})") from err
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        lines.extend("\t".join(cell.text for cell in row.cells) for row in table.rows)
+        lines = [p.text for p in document.paragraphs]
+        for table in document.tables:
+            lines.extend("\t".join(cell.text for cell in row.cells) for row in table.rows)
+    except InputError:
+        raise
+    # python-docx surfaces a damaged package as any of these (found by mutating the parts of a good file)
+    except (zipfile.BadZipFile, LxmlError, OpcError, KeyError, ValueError, TypeError, AttributeError) as err:
+        raise InputError(f"{source}: not a valid .docx file ({type(err).__name__}: {err})") from err
     return "\n".join(lines)
+
+
+def _check_archive(raw: bytes, source: str) -> None:
+    """Unpack every member in bounded chunks, counting real bytes, before python-docx reads any of it.
+
+    Why not trust the sizes the zip declares: a forged size only truncates the read, while zipfile still inflates a
+    member's whole compressed block into memory at once when asked for all of it, as python-docx does.
+
+    Raises:
+        InputError: too many members, a member or the whole beyond ``MAX_MEMBER_BYTES``/``MAX_UNPACKED_BYTES``.
+        zipfile.BadZipFile: not a zip, or a member whose declared size or checksum is wrong.
+    """
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise InputError(f"{source}: {len(members)} parts in the .docx archive, more than the {MAX_MEMBERS} limit")
+        total = 0
+        for member in members:
+            size = 0
+            with archive.open(member) as stream:
+                while chunk := stream.read(_READ_CHUNK):
+                    size += len(chunk)
+                    total += len(chunk)
+                    if size > MAX_MEMBER_BYTES or total > MAX_UNPACKED_BYTES:
+                        raise InputError(
+                            f"{source}: the .docx unpacks to more than {MAX_MEMBER_BYTES / 1e6:.0f} MB per part or "
+                            f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB in all ({member.filename}); not a bulletin"
+                        )
+
+
+def _check_text_length(n_chars: int, source: str) -> None:
+    """Refuse extracted text longer than ``MAX_TEXT_CHARS``.
+
+    Raises:
+        InputError: the extracted text is too long.
+    """
+    if n_chars > MAX_TEXT_CHARS:
+        raise InputError(
+            f"{source}: more than {MAX_TEXT_CHARS:,} characters of text extracted; one bulletin is a few thousand, "
+            "split the file"
+        )
 
 
 def pdf_to_text(raw: bytes, source: str) -> str:
@@ -121,7 +203,12 @@ def pdf_to_text(raw: bytes, source: str) -> str:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(f"{source}: the PDF is password-protected; save an unprotected copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = []
+        extracted = 0
+        for page in reader.pages:  # page by page, so a page that inflates to megabytes stops the read early
+            pages.append(page.extract_text() or "")
+            extracted += len(pages[-1])
+            _check_text_length(extracted, source)
     except InputError:
         raise
     # pypdf raises its own errors for most damage, but a truncated or garbled file can surface as any of these
@@ -155,6 +242,7 @@ def read_bulletin_bytes(raw: bytes, source: str, suffix: str = ".txt") -> Bullet
             suffix != ".txt" and text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
         ):
             text, encoding = html_to_text(text), f"html/{encoding}"
+    _check_text_length(len(text), source)
     if not text.strip():
         raise InputError(f"{source}: no text found")
     start = header_end(text)
