@@ -19,8 +19,9 @@ import json
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from data.corpus import BUILD_DIR
 from data.errors import InputError
@@ -39,6 +40,7 @@ CONTENT_LAYOUTS = (
 WRAPPER_LAYOUTS = ("page_furniture", "traditional_mirror", "line_broken")
 LAYOUTS: tuple[str, ...] = CONTENT_LAYOUTS + WRAPPER_LAYOUTS
 NO_CASE_LAYOUTS = ("stats_only", "tips_only")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ _NUMERAL = r"[一二三四五六七八九十百零〇两\d０-９]+"
 # the layout numbers it again in its own style (a kept "案例三：" under a layout's "5." would teach double headings).
 _CASE_HEADING = re.compile(
     r"^[\s　]*(?:"
-    rf"【?案例\s*{_NUMERAL}】?\s*[：:、.．]?"
+    rf"【?案[例件]\s*{_NUMERAL}】?\s*[：:、.．]?"
     rf"|第{_NUMERAL}(?:起|例|个)?案?例?[：:、]"
     rf"|[（(]{_NUMERAL}[)）]"
     r"|[一二三四五六七八九十百]+[、．.]"
@@ -79,6 +81,7 @@ _CASE_HEADING = re.compile(
     r")[\s　]*"
 )
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
+_PARAGRAPH_END = re.compile(r"[。！？；!?;：:”」）)】]$")
 _TITLE_MAX = 60
 
 
@@ -95,17 +98,33 @@ class _Unit:
 
 
 def _parse_unit(text: str) -> _Unit | None:
-    """Split a unit text into title and body; ``None`` when nothing but a heading is left."""
+    """Split a unit text into title and body paragraphs; ``None`` when nothing but a heading is left.
+
+    A line that stops mid-sentence (a hard break copied from a PDF, ``行政拘`` / ``留``) is kept together with the
+    next one, so the layout's paragraph separator never lands inside a sentence of the source.
+    """
     rest = _CASE_HEADING.sub("", text.strip(), count=1)
     lines = [line.strip(" 　\t") for line in rest.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         return None
     title = None
-    # a first line with no sentence end followed by more text is a title ("…案") or a news headline
-    if len(lines) > 1 and len(lines[0]) <= _TITLE_MAX and not _SENTENCE_END.search(lines[0]):
+    if len(lines) > 1 and _is_title(lines[0]):
         title, lines = lines[0], lines[1:]
-    return _Unit(title=title, paragraphs=tuple(lines))
+    paragraphs = [lines[0]]
+    for line in lines[1:]:
+        if _PARAGRAPH_END.search(paragraphs[-1]):
+            paragraphs.append(line)
+        else:
+            paragraphs[-1] += "\n" + line
+    return _Unit(title=title, paragraphs=tuple(paragraphs))
+
+
+def _is_title(line: str) -> bool:
+    """A title ("…案") or news headline: short, no sentence end, not a long clause cut off by a line break."""
+    if len(line) > _TITLE_MAX or _SENTENCE_END.search(line) or line[-1] in "，、,：:（(“《":
+        return False
+    return "，" not in line or len(line) <= 30
 
 
 def _sentences(text: str) -> list[str]:
@@ -140,9 +159,8 @@ def _filler(text: str, kind: str = "text", tight: bool = False) -> _Paragraph:
     return _Paragraph([_Segment(text)], kind=kind, tight=tight)
 
 
-def _unit_para(text: str, unit: int, prefix: str = "", tight: bool = False) -> _Paragraph:
-    segments = [_Segment(prefix)] if prefix else []
-    return _Paragraph(segments + [_Segment(text, unit)], kind="unit", tight=tight)
+def _unit_para(text: str, unit: int, tight: bool = False) -> _Paragraph:
+    return _Paragraph([_Segment(text, unit)], kind="unit", tight=tight)
 
 
 @dataclass
@@ -153,16 +171,17 @@ class _Ctx:
     separator: str = "\n"
     indent: str = ""
     fullwidth: bool = False
-    counter: list[int] = field(default_factory=lambda: [0])
+    units: int = 0  # units placed on the page so far
 
     def new_unit(self) -> int:
-        self.counter[0] += 1
-        return self.counter[0] - 1
+        """The index of the next unit on this page."""
+        self.units += 1
+        return self.units - 1
 
     def digits(self, text: str) -> str:
         return text.translate(_FULLWIDTH) if self.fullwidth else text
 
-    def pick(self, options: Sequence[str]) -> str:
+    def pick(self, options: Sequence[_T]) -> _T:
         return self.rng.choice(options)
 
     def fill(self, template: str) -> str:
@@ -195,7 +214,7 @@ def _render(ctx: _Ctx, paragraphs: list[_Paragraph]) -> tuple[str, tuple[tuple[i
     spans = tuple(sorted((s, e) for s, e in bounds.values()))
     for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         if start < end:
-            raise AssertionError(f"layout produced overlapping unit spans: {spans}")
+            raise RuntimeError(f"bug: a layout produced overlapping unit spans {spans}")
     return "".join(parts), spans
 
 
@@ -635,7 +654,12 @@ _CAMPAIGN_NEWS = (
 
 def _layout_stats_only(ctx: _Ctx, units: list[_Unit]) -> list[_Paragraph]:
     """Statistics, campaign announcements and tips: a page with no case at all."""
-    paragraphs = [_headline(ctx, ctx.pick(("网络安全", "专项行动", "打击整治")))]
+    titles = (
+        "{city}网络安全专项行动取得阶段性成效",
+        "{year}年{city}网安工作情况通报",
+        "{police}通报“{campaign}”行动进展",
+    )
+    paragraphs = [_filler(ctx.fill(ctx.pick(titles)), kind="heading")]
     paragraphs += [_filler(_fill_stats(ctx)) for _ in range(ctx.rng.randint(1, 3))]
     paragraphs += [_filler(ctx.fill(t)) for t in ctx.rng.sample(list(_CAMPAIGN_NEWS), ctx.rng.randint(1, 2))]
     if ctx.rng.random() < 0.5:
