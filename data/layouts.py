@@ -423,8 +423,12 @@ def _fill_stats(ctx: _Ctx) -> str:
 
 
 def _closing(ctx: _Ctx) -> _Paragraph:
+    return _filler(_closing_text(ctx))
+
+
+def _closing_text(ctx: _Ctx) -> str:
     template = ctx.pick(_CLOSINGS).replace("{phone}", str(ctx.rng.choice((110, 12377, 12321))))
-    return _filler(ctx.fill(template))
+    return ctx.fill(template)
 
 
 def _headline(ctx: _Ctx, about: str) -> _Paragraph:
@@ -601,7 +605,7 @@ def _layout_roundup_paragraph(ctx: _Ctx, units: list[_Unit]) -> list[_Paragraph]
         # labels.md: a paragraph narrating several cases is split into one unit per case at sentence boundaries
         segments.append(_Segment("".join(unit.paragraphs), ctx.new_unit()))
     if ctx.rng.random() < 0.7:
-        segments.append(_Segment(_closing(ctx).segments[0].text))
+        segments.append(_Segment(_closing_text(ctx)))
     paragraphs.append(_Paragraph(segments, kind="unit"))
     if ctx.rng.random() < 0.5:
         paragraphs.append(_filler(_fill_stats(ctx)))
@@ -797,6 +801,8 @@ _INSIDE = (
     "视频加载中…",
     "[点击查看大图]",
     "扫码关注{city}公安微信公众号",
+    "图为民警在现场开展检查。{city}公安供图",
+    "▲办案民警清点涉案物品（受访者供图）",
 )
 _BOTTOM = (
     "上一篇：{city}召开网络安全工作会议",
