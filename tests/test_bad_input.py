@@ -187,3 +187,33 @@ def test_read_inputs_decodes_a_directory_of_mixed_encodings(tmp_path):
     }
     assert decoded["big5.txt"].text == TRADITIONAL and decoded["gb18030.txt"].text == SIMPLIFIED + "𠀀"
     assert not any(isinstance(b, InputFailure) for b in decoded.values())
+
+
+# --- 4. A lone surrogate in POST /predict is a 422, never a 500 -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"text": "\\ud800"}', "'text' holds an unpaired surrogate (U+D800)"),
+        (b'{"text": "\\u6848\\u4f8b", "source": "a\\udfff"}', "'source' holds an unpaired surrogate (U+DFFF)"),
+        (b'{"text": ["\\ud800"]}', "valid string"),
+        (b'{"\\ud800": 1}', "Field required"),
+    ],
+)
+def test_web_lone_surrogate_is_422_naming_the_field(predictor, body, message):
+    client = TestClient(create_app(predictor), raise_server_exceptions=False)
+    response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and message in response.text
+
+
+# --- 8. The server log cannot be forged through 'source' --------------------------------------------------------
+
+
+def test_web_rejection_log_escapes_newlines_in_source(client, caplog):
+    forged = "a.txt\nCRITICAL web.app: forged line"
+    with caplog.at_level("WARNING", logger="web.app"):
+        response = client.post("/predict", json={"text": "SOURCE: x\n---\n", "source": forged})
+    assert response.status_code == 422
+    logged = [record.getMessage() for record in caplog.records if record.name == "web.app"]
+    assert logged and all("\n" not in line for line in logged) and "forged line" in logged[0]

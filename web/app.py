@@ -7,12 +7,15 @@ that is the extracted text, not the uploaded bytes, so a client can highlight ``
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import FastAPI, File, HTTPException, UploadFile
+from fastapi import FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,7 +26,7 @@ from models.predictor import Predictor
 
 logger = logging.getLogger(__name__)
 PAGE = Path(__file__).with_name("static") / "index.html"
-UPLOAD_HELP = "A bulletin file: .txt (UTF-8, GBK or GB18030), .html, .docx or .pdf (text layer)."
+UPLOAD_HELP = "A bulletin file: .txt (UTF-8, GBK, GB18030 or Big5), .html, .docx or .pdf (text layer)."
 DEFAULT_MAX_BYTES = 2_000_000  # a bulletin is a few KB; a 2 MB request is already a mistake or an abuse
 
 
@@ -75,6 +78,40 @@ class PredictResponse(BaseModel):
 class Health(BaseModel):
     status: str
     model: str
+
+
+class _EscapedJSONResponse(JSONResponse):
+    """JSON that always encodes: a lone surrogate (legal as a JSON escape, illegal in UTF-8) stays escaped.
+
+    Why: FastAPI echoes the offending input in a 422, and ``{"\\ud800": 1}`` made that echo itself fail with a 500.
+    """
+
+    def render(self, content: object) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's own 422 for a request that fails validation, rendered so that any input can be echoed."""
+    return _EscapedJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
+def _require_unicode(value: str, field: str) -> None:
+    """Refuse a lone surrogate: JSON can carry ``"\\ud800"``, but no bulletin text or UTF-8 answer can.
+
+    Raises:
+        HTTPException: 422 naming the field and where the surrogate is.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise HTTPException(
+            422,
+            f"'{field}' holds an unpaired surrogate (U+{ord(value[err.start]):04X}) at character {err.start}; "
+            "send valid Unicode text",
+        ) from err
 
 
 class _BodyLimit:
@@ -145,6 +182,7 @@ def create_app(predictor: Predictor, max_bytes: int = DEFAULT_MAX_BYTES) -> Fast
         version="0.1.0",
     )
     app.add_middleware(_BodyLimit, max_bytes=max_bytes)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     # Fast tokenizers fail with "Already borrowed" when two threads set truncation at once, and inference is
     # CPU-bound anyway: one request labels at a time, the others wait in FastAPI's thread pool.
     lock = threading.Lock()
@@ -165,11 +203,13 @@ def create_app(predictor: Predictor, max_bytes: int = DEFAULT_MAX_BYTES) -> Fast
         """Segment a bulletin's text into case units and label each one."""
         if not request.text.strip():
             raise HTTPException(422, "text is empty; send the bulletin's text in the 'text' field")
+        _require_unicode(request.text, "text")
+        _require_unicode(request.source, "source")
         try:
             # the same decoding path as files, so a header-only text is refused the same way
             bulletin = read_bulletin_bytes(request.text.encode("utf-8"), request.source or "<text>")
         except InputError as err:
-            logger.warning("rejected: %s", err)
+            logger.warning("rejected: %r", str(err))  # repr: a newline in 'source' cannot forge a log line
             raise HTTPException(422, str(err)) from err
         return label(bulletin)
 
@@ -181,7 +221,7 @@ def create_app(predictor: Predictor, max_bytes: int = DEFAULT_MAX_BYTES) -> Fast
         try:
             bulletin = read_bulletin_bytes(file.file.read(), name, suffix)
         except InputError as err:
-            logger.warning("rejected: %s", err)
+            logger.warning("rejected: %r", str(err))
             raise HTTPException(422, str(err)) from err
         return label(bulletin)
 
