@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.errors import AnnotationError, InputError
-from data.gold import read_gold_jsonl
+from data.gold import GoldFile, read_gold_jsonl
 from data.labels import LabelSet
 from data.reader import Bulletin, read_bulletin
 from data.types import GoldCase
@@ -66,7 +66,9 @@ def load_annotated_dir(directory: str | Path, label_set: LabelSet) -> list[Annot
         gold_path = txt.with_suffix(".jsonl")
         if not gold_path.exists():
             continue
-        gold = read_gold_jsonl(gold_path, label_set)
+        # An empty gold file beside its bulletin says "no case unit here" (the bulletin still counts for
+        # segmentation), while the gold reader reports an empty export elsewhere as a likely mistake.
+        gold = read_gold_jsonl(gold_path, label_set) if gold_path.read_bytes().strip() else GoldFile(gold_path, [], [])
         bulletin = read_bulletin(txt)
         spans = locate_cases(bulletin.text, gold.cases, str(gold_path))
         annotated.append(AnnotatedBulletin(bulletin, gold.cases, spans, gold.problems))

@@ -8,6 +8,7 @@ doccano (text classification): ``{"text", "label": ["offense:hacking", "penalty:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from data.labels import LabelSet
 from data.types import GoldCase
 
 FORMATS = ("gold", "labelstudio", "doccano")
+_FINE = re.compile(r"\d{1,3}(?:[,，]\d{3})+|\d{1,15}")  # 1500 or 1,500 (grouped by thousands); 元 is dropped
+_FINE_SEPARATORS = re.compile(r"[\s;；、]+")
 
 
 def label_studio_config(label_set: LabelSet) -> str:
@@ -39,8 +42,16 @@ def label_studio_config(label_set: LabelSet) -> str:
 
 
 def detect_format(path: Path) -> str:
-    """Guess the format from the content: a JSON array is Label Studio, JSONL with ``label`` is doccano."""
-    head = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").lstrip()
+    """Guess the format from the content: a JSON array is Label Studio, JSONL with ``label`` is doccano.
+
+    Raises:
+        AnnotationError: the file cannot be read.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096).decode("utf-8-sig", errors="replace").lstrip()
+    except OSError as err:
+        raise AnnotationError(f"cannot read annotation file {path}: {err.strerror or err}") from err
     if head.startswith("["):
         return "labelstudio"
     first = head.splitlines()[0] if head else ""
@@ -52,87 +63,196 @@ def detect_format(path: Path) -> str:
 
 
 def read_annotations(path: str | Path, label_set: LabelSet, fmt: str = "auto") -> GoldFile:
-    """Read one annotation file in any supported format; bad records become problems naming file:record."""
+    """Read one annotation file in any supported format; bad records become problems naming file:record.
+
+    Raises:
+        AnnotationError: the file cannot be read or decoded as UTF-8, or ``fmt`` is unknown.
+    """
     path = Path(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt == "gold":
         return read_gold_jsonl(path, label_set)
     if fmt == "doccano":
-        return collect_cases(path, label_set, _doccano_records(path))
+        return collect_cases(path, label_set, _doccano_records(path, _read_text(path)))
     if fmt == "labelstudio":
-        return collect_cases(path, label_set, _label_studio_records(path))
+        return collect_cases(path, label_set, _label_studio_records(path, _read_text(path)))
     raise AnnotationError(f"unknown annotation format {fmt!r}; known: {list(FORMATS)}")
 
 
+def _read_text(path: Path) -> str:
+    """The file as UTF-8 (a BOM allowed).
+
+    Raises:
+        AnnotationError: the file cannot be read or is not UTF-8.
+    """
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as err:
+        raise AnnotationError(f"cannot read annotation file {path}: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:
+        raise AnnotationError(
+            f"{path}: not UTF-8 (bad byte at offset {err.start}); export the annotations as UTF-8"
+        ) from err
+
+
 def write_annotations(cases: list[GoldCase], path: str | Path, fmt: str) -> int:
-    """Write cases in ``fmt``; returns the count."""
+    """Write cases in ``fmt``; returns the count.
+
+    Raises:
+        AnnotationError: ``fmt`` is unknown or the file cannot be written.
+    """
+    try:
+        return _write_annotations(cases, Path(path), fmt)
+    except OSError as err:
+        raise AnnotationError(f"cannot write {path}: {err.strerror or err}") from err
+
+
+def _write_annotations(cases: list[GoldCase], path: Path, fmt: str) -> int:
     if fmt == "gold":
         return write_gold_jsonl(cases, path)
     if fmt == "doccano":
         lines = [json.dumps(_to_doccano(c), ensure_ascii=False) for c in cases]
-        Path(path).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         return len(lines)
     if fmt == "labelstudio":
         tasks = [_to_label_studio(c, i) for i, c in enumerate(cases, start=1)]
-        Path(path).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+        path.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
         return len(tasks)
     raise AnnotationError(f"unknown annotation format {fmt!r}; known: {list(FORMATS)}")
 
 
-def _doccano_records(path: Path) -> Iterable[tuple[str, object]]:
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+def _doccano_records(path: Path, raw: str) -> Iterable[tuple[str, object]]:
+    """One ``(where, record or AnnotationError)`` per non-blank line, so one bad line never hides the next ones."""
+    for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         try:
-            raw = json.loads(line)
+            yield where, _doccano_record(json.loads(line), where)
         except json.JSONDecodeError as err:
-            raise AnnotationError(f"malformed JSON at {where}: {err.msg}") from err
-        labels = raw.get("label") or []
-        record = {
-            "doc": raw.get("doc", ""),
-            "text": raw.get("text"),
-            "penalties": [],
-            "fine_amounts": raw.get("fine_amounts", []),
-        }
-        for label in labels:
-            kind, _, value = str(label).partition(":")
-            if kind == "penalty":
-                record["penalties"].append(value)
-            elif kind in ("offense", "party"):
-                record[kind] = value
-            elif kind == "complete":
-                record["complete"] = value == "true"
-            else:
-                record.setdefault("offense", "")
-                yield where, f"label {label!r} needs a prefix offense:/penalty:/party:"
-        yield where, record
+            yield where, AnnotationError(f"malformed JSON at {where}: {err.msg}")
+        except AnnotationError as err:
+            yield where, err
 
 
-def _label_studio_records(path: Path) -> Iterable[tuple[str, object]]:
+def _doccano_record(raw: object, where: str) -> object:
+    """A doccano line as a gold record (``GoldCase.from_dict`` checks it); a non-object is passed on to be reported.
+
+    Raises:
+        AnnotationError: ``label`` is not a list, or one of its labels has no known prefix or value.
+    """
+    if not isinstance(raw, dict):
+        return raw
+    labels = raw.get("label") or []
+    if not isinstance(labels, list):
+        raise AnnotationError(f"'label' must be a list like [\"offense:hacking\"] at {where}, found {labels!r}")
+    record = {"doc": raw.get("doc", ""), "text": raw.get("text"), "penalties": []}
+    record["fine_amounts"] = raw.get("fine_amounts", [])
+    for label in labels:
+        kind, _, value = str(label).partition(":")
+        if kind == "penalty":
+            record["penalties"].append(value)
+        elif kind in ("offense", "party"):
+            record[kind] = value
+        elif kind == "complete":
+            record["complete"] = _complete_choice(value, where)
+        else:
+            raise AnnotationError(f"label {label!r} at {where} needs a prefix offense:/penalty:/party:/complete:")
+    return record
+
+
+def _complete_choice(value: object, where: str) -> bool:
+    """``"true"``/``"false"`` as written by the annotation tools.
+
+    Raises:
+        AnnotationError: any other value (reading it as true would be a silent guess).
+    """
+    if value not in ("true", "false"):
+        raise AnnotationError(f"'complete' must be true or false at {where}, found {value!r}")
+    return value == "true"
+
+
+def _label_studio_records(path: Path, raw: str) -> Iterable[tuple[str, object]]:
+    """One ``(where, record or AnnotationError)`` per task of a Label Studio JSON export.
+
+    Raises:
+        AnnotationError: the file is not a JSON array.
+    """
     try:
-        tasks = json.loads(path.read_text(encoding="utf-8-sig"))
+        tasks = json.loads(raw)
     except json.JSONDecodeError as err:
         raise AnnotationError(f"malformed JSON in {path}: {err.msg} (line {err.lineno})") from err
+    if not isinstance(tasks, list):
+        raise AnnotationError(f"{path}: a Label Studio export is a JSON array of tasks, found {type(tasks).__name__}")
     for number, task in enumerate(tasks, start=1):
-        where = f"{path}:task {task.get('id', number) if isinstance(task, dict) else number}"
-        annotations = task.get("annotations") or task.get("completions") or [] if isinstance(task, dict) else []
-        if not annotations:
-            yield where, f"task has no annotation at {where}"
+        task_id = task.get("id", number) if isinstance(task, dict) else number
+        where = f"{path}:task {task_id}"
+        try:
+            yield where, _label_studio_record(task, where)
+        except AnnotationError as err:
+            yield where, err
+
+
+def _label_studio_record(task: object, where: str) -> dict:
+    """A Label Studio task as a gold record; the latest annotation wins.
+
+    Raises:
+        AnnotationError: the task has no annotation or an unexpected shape, or a fine cannot be read.
+    """
+    if not isinstance(task, dict):
+        raise AnnotationError(f"expected a task object at {where}, found {type(task).__name__}")
+    annotations = task.get("annotations") or task.get("completions") or []
+    if not isinstance(annotations, list) or not annotations:
+        raise AnnotationError(f"task has no annotation at {where}")
+    latest = annotations[-1] if isinstance(annotations[-1], dict) else {}
+    data, results = task.get("data", {}), latest.get("result", [])
+    if not isinstance(data, dict) or not isinstance(results, list):
+        raise AnnotationError(f"expected 'data' to be an object and 'result' a list at {where}")
+    record: dict = {"doc": data.get("doc", ""), "text": data.get("text"), "penalties": [], "fine_amounts": []}
+    for result in results:
+        value = result.get("value") if isinstance(result, dict) else None
+        if not isinstance(value, dict):
+            raise AnnotationError(f"expected each result to hold a 'value' object at {where}, found {result!r}")
+        name, choices = result.get("from_name"), value.get("choices") or [""]
+        if name == "fine_amounts":
+            record["fine_amounts"] = [
+                fine for text in _strings(value.get("text"), where) for fine in _fines(text, where)
+            ]
+        elif name == "penalties":
+            record["penalties"] = value.get("choices", [])
+        elif name in ("offense", "party"):
+            record[name] = choices[0] if isinstance(choices, list) else choices
+        elif name == "complete":
+            record["complete"] = _complete_choice(choices[0] if isinstance(choices, list) else choices, where)
+    return record
+
+
+def _strings(value: object, where: str) -> list[str]:
+    """A textarea's lines (Label Studio stores a list of strings).
+
+    Raises:
+        AnnotationError: the value is not a list of strings.
+    """
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise AnnotationError(f"expected the fine_amounts textarea to hold a list of strings at {where}")
+    return value
+
+
+def _fines(text: str, where: str) -> list[int]:
+    """Fines in whole yuan from one textarea entry: ``1500``, ``1,500`` and ``2000元``, several split by spaces, ``;``
+    or ``、``.
+
+    Raises:
+        AnnotationError: a token is not a whole number of yuan (silently dropping it would lose a gold fine).
+    """
+    fines = []
+    for token in _FINE_SEPARATORS.split(text.replace("元", " ").strip()):
+        if not token:
             continue
-        data = task.get("data", {})
-        record: dict = {"doc": data.get("doc", ""), "text": data.get("text"), "penalties": [], "fine_amounts": []}
-        for result in annotations[-1].get("result", []):  # the latest annotation wins
-            name, value = result.get("from_name"), result.get("value", {})
-            if name == "fine_amounts":
-                record["fine_amounts"] = [int(x) for t in value.get("text", []) for x in str(t).split() if x.isdigit()]
-            elif name == "penalties":
-                record["penalties"] = list(value.get("choices", []))
-            elif name in ("offense", "party"):
-                record[name] = (value.get("choices") or [""])[0]
-            elif name == "complete":
-                record["complete"] = (value.get("choices") or ["true"])[0] == "true"
-        yield where, record
+        if _FINE.fullmatch(token) is None:
+            raise AnnotationError(f"cannot read fine {token!r} at {where}; write whole yuan, e.g. 1500 or 1,500元")
+        fines.append(int(re.sub(r"[,，]", "", token)))
+    return fines
 
 
 def _to_doccano(case: GoldCase) -> dict:

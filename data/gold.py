@@ -56,21 +56,36 @@ def read_gold_jsonl(path: str | Path, label_set: LabelSet) -> GoldFile:
 
 def collect_cases(path: Path, label_set: LabelSet, records: Iterable[tuple[str, object]]) -> GoldFile:
     """Validate ``(where, record)`` pairs of any annotation format; an ``AnnotationError`` in place of a record, or
-    raised by the iterator, becomes a problem too. Cases without ``doc`` are named after the file."""
+    raised by the iterator, becomes a problem too. Cases without ``doc`` are named after the file.
+
+    Every record ends as exactly one case or one problem. A unit listed twice (same ``doc`` and ``text``) is a
+    problem, not a second case: counted twice it would weigh double in training and in every metric. A file without
+    any record is a problem too: an empty export is more often a mistake than an answer.
+    """
     cases: list[GoldCase] = []
     problems: list[str] = []
+    first_seen: dict[tuple[str, str], str] = {}
+    n_records = 0
     try:
         for where, record in records:
+            n_records += 1
             try:
                 if isinstance(record, AnnotationError):
                     raise record
                 case = GoldCase.from_dict(record, label_set, where)
+                case = case if case.doc else GoldCase(**(case.__dict__ | {"doc": path.stem}))
+                if (case.doc, case.text) in first_seen:
+                    earlier = first_seen[case.doc, case.text]
+                    raise AnnotationError(f"duplicate case unit at {where}: same doc and text as {earlier}")
+                first_seen[case.doc, case.text] = where
             except AnnotationError as err:
                 problems.append(str(err))
                 continue
-            cases.append(case if case.doc else GoldCase(**(case.__dict__ | {"doc": path.stem})))
+            cases.append(case)
     except AnnotationError as err:
         problems.append(str(err))
+    if not n_records and not problems:
+        problems.append(f"{path}: no annotation records (an empty file)")
     return GoldFile(path, cases, problems)
 
 

@@ -14,6 +14,7 @@ from typing import IO
 from data.errors import InputError
 
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".xlsx": "xlsx", ".txt": "text"}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = [
     "source",
     "case",
@@ -48,13 +49,23 @@ class RecordWriter:
         self._csv: csv.writer | None = None
 
     def __enter__(self) -> RecordWriter:
-        if self.format in ("jsonl", "text"):
-            self._handle = open(self.path, "w", encoding="utf-8") if self.path else sys.stdout
-        elif self.format == "csv":
-            # utf-8-sig: Excel opens a CSV with Chinese text correctly only with a BOM
-            self._handle = open(self.path, "w", encoding="utf-8-sig", newline="")
-            self._csv = csv.writer(self._handle)
-            self._csv.writerow(COLUMNS)
+        """Open the output; an unwritable path fails here, before any bulletin is read (XLSX is saved only at the end).
+
+        Raises:
+            InputError: the output's directory does not exist or the file cannot be written.
+        """
+        if self.path is not None and not self.path.parent.is_dir():
+            raise InputError(f"output {self.path}: directory {self.path.parent} does not exist; create it first")
+        try:
+            if self.format in ("jsonl", "text"):
+                self._handle = open(self.path, "w", encoding="utf-8") if self.path else sys.stdout
+            elif self.format == "csv":
+                # utf-8-sig: Excel opens a CSV with Chinese text correctly only with a BOM
+                self._handle = open(self.path, "w", encoding="utf-8-sig", newline="")
+                self._csv = csv.writer(self._handle)
+                self._csv.writerow(COLUMNS)
+        except OSError as err:
+            raise InputError(f"output {self.path}: cannot write ({err.strerror or err})") from err
         return self
 
     def write(self, record: dict) -> None:
@@ -103,8 +114,15 @@ def _readable(record: dict) -> str:
 
 
 def _cell(value: object) -> object:
+    """A spreadsheet cell: lists joined by ``;``, dicts as JSON, and text that a spreadsheet would run as a formula
+    (OWASP "CSV injection": a cell starting with ``= + - @``, tab or CR) shown as text behind a leading ``'``.
+
+    The page's CSV download (web/static/index.html, ``csvCell``) follows the same rule.
+    """
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        value = ";".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value

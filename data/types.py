@@ -65,6 +65,11 @@ class GoldCase:
             raise AnnotationError(f"'penalties' must be a list of strings at {where}, found {penalties!r}")
         if not isinstance(fines, list) or not all(isinstance(f, int) and not isinstance(f, bool) for f in fines):
             raise AnnotationError(f"'fine_amounts' must be a list of integers (yuan) at {where}, found {fines!r}")
+        if any(f < 0 for f in fines):
+            raise AnnotationError(f"'fine_amounts' must not be negative at {where}, found {fines!r}")
+        complete = record.get("complete", True)
+        if not isinstance(complete, bool):  # bool("false") is True: a quoted value would silently mean the opposite
+            raise AnnotationError(f"'complete' must be true or false (JSON booleans) at {where}, found {complete!r}")
         party = record.get("party", "organization")
         label_set.check("offense", record["offense"], where)
         for penalty in penalties:
@@ -78,7 +83,7 @@ class GoldCase:
             penalties=tuple(penalties),
             fine_amounts=tuple(fines),
             party=party,
-            complete=bool(record.get("complete", True)),
+            complete=complete,
             meta={k: v for k, v in record.items() if k not in known},
         )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from data.annotated import AnnotatedBulletin, load_annotated_dir
 from data.corpus import BUILD_DIR
+from data.errors import InputError
 from data.formats import read_annotations, resolve_annotation_paths
 from data.labels import LabelSet
 from data.types import GoldCase
@@ -53,6 +54,17 @@ def _is_annotated_dir(path: Path) -> bool:
     return path.is_dir() and any(txt.with_suffix(".jsonl").exists() for txt in path.glob("*.txt"))
 
 
+def _orphan_gold(directory: Path) -> list[Path]:
+    """Gold files of an annotated directory without their bulletin: scored at unit level, with a warning, because
+    leaving their units out silently would shrink the evaluation unseen."""
+    orphans = [gold for gold in sorted(directory.glob("*.jsonl")) if not gold.with_suffix(".txt").exists()]
+    for gold in orphans:
+        logger.warning(
+            "%s: no bulletin %s beside it; its units are scored at unit level only", gold, gold.stem + ".txt"
+        )
+    return orphans
+
+
 def load_eval_set(specs: list[str], label_set: LabelSet) -> EvalSet:
     """Read every spec; gold records outside the label set become ``problems`` (file:line), never silent drops.
 
@@ -64,7 +76,7 @@ def load_eval_set(specs: list[str], label_set: LabelSet) -> EvalSet:
         The pooled gold data.
 
     Raises:
-        InputError: a directory holds nothing to evaluate.
+        InputError: a directory holds nothing to evaluate, or there is no gold case unit at all.
         AnnotationError: a spec does not exist, or a gold text is not a substring of its bulletin.
     """
     bulletins: list[AnnotatedBulletin] = []
@@ -82,14 +94,20 @@ def load_eval_set(specs: list[str], label_set: LabelSet) -> EvalSet:
                 files.extend([Path(annotated.bulletin.source), gold_path])
                 bulletins.append(annotated)
                 bulletin_groups.append(f"{spec}::{annotated.doc}")
-            continue
-        for annotation_path in resolve_annotation_paths([str(path)]):
+            annotation_paths = _orphan_gold(path)
+        else:
+            annotation_paths = resolve_annotation_paths([str(path)])
+        for annotation_path in annotation_paths:
             loaded = read_annotations(annotation_path, label_set)
             problems.extend(loaded.problems)
             files.append(annotation_path)
             unit_cases.extend(loaded.cases)
             unit_groups.extend(f"{spec}::{case.doc}" for case in loaded.cases)
     cases = [case for annotated in bulletins for case in annotated.cases] + unit_cases
+    if not cases or (bulletins and not any(annotated.cases for annotated in bulletins)):
+        raise InputError(
+            f"{', '.join(specs)}: no gold case unit to score" + (f" ({'; '.join(problems)})" if problems else "")
+        )
     groups = [group for annotated, group in zip(bulletins, bulletin_groups, strict=True) for _ in annotated.cases]
     issuers = [
         header_issuer(annotated.bulletin.text[: annotated.bulletin.body_start])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from data.errors import InputError
 from data.inputs import InputFailure, read_inputs
 from data.reader import Bulletin
 from models.predictor import Predictor
@@ -76,8 +77,15 @@ def _flush(predictor: Predictor, bulletins: list[Bulletin], summary: BatchSummar
 def predict_unit_file(predictor: Predictor, path: str | Path, summary: BatchSummary) -> Iterator[dict]:
     """One output record per line of a gold-format file, in order; a line without ``text`` gets an error record."""
     path = Path(path)
+    try:
+        lines = _read_lines(path)
+    except InputError as err:  # one unreadable file is one error record; the other files go on
+        summary.failed += 1
+        logger.error("%s", err)
+        yield {"source": str(path), "error": str(err)}
+        return
     texts: list[tuple[int, str | None, str]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -101,3 +109,19 @@ def predict_unit_file(predictor: Predictor, path: str | Path, summary: BatchSumm
         summary.offenses[prediction.offense] += 1
         yield prediction.to_dict() | {"source": where, "case": number}
     summary.read += 1
+
+
+def _read_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 file (a BOM allowed).
+
+    Raises:
+        InputError: the file cannot be read or is not UTF-8.
+    """
+    try:
+        return path.read_bytes().decode("utf-8-sig").splitlines()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror or err})") from err
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{path}: not UTF-8 (bad byte at offset {err.start}); --units reads gold-format JSONL"
+        ) from err

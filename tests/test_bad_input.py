@@ -217,3 +217,309 @@ def test_web_rejection_log_escapes_newlines_in_source(client, caplog):
     assert response.status_code == 422
     logged = [record.getMessage() for record in caplog.records if record.name == "web.app"]
     assert logged and all("\n" not in line for line in logged) and "forged line" in logged[0]
+
+
+# --- 5. penalty evaluate: empty gold, gold without its bulletin, duplicated gold lines ---------------------------
+
+
+def _gold_line(doc: str, text: str, offense: str = "vpn_circumvention") -> str:
+    record = {"doc": doc, "text": text, "offense": offense, "penalties": ["warning"], "party": "individual"}
+    return json.dumps(record, ensure_ascii=False)
+
+
+UNIT_ONE = "案例一：某网络科技公司未落实网络安全保护制度案"
+UNIT_TWO = "案例二：王某利用VPN翻墙案"
+
+
+@pytest.mark.parametrize("layout", ["annotated directory", "annotation file"])
+def test_cli_evaluate_with_only_an_empty_gold_file_fails_cleanly(tmp_path, capsys, layout):
+    (tmp_path / "a.jsonl").write_text("", encoding="utf-8")
+    if layout == "annotated directory":
+        (tmp_path / "a.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    data = tmp_path if layout == "annotated directory" else tmp_path / "a.jsonl"
+    assert main(["-q", "evaluate", "--model", "rules", "--data", str(data), "--bootstrap", "0"]) == 1
+    assert "no gold case unit to score" in capsys.readouterr().err
+
+
+def test_evaluate_scores_a_gold_file_without_its_bulletin_at_unit_level(tmp_path, predictor, label_set, caplog):
+    from eval.harness import evaluate_predictors
+
+    (tmp_path / "a.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text(_gold_line("a", UNIT_ONE, "security_duty") + "\n", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(_gold_line("b", UNIT_TWO) + "\n", encoding="utf-8")  # b.txt is missing
+    result = evaluate_predictors({"rules": predictor}, [str(tmp_path)], label_set, None, n_bootstrap=0)
+    assert result["data"]["n_units"] == {"end_to_end": 1, "unit": 2}
+    assert any("b.jsonl: no bulletin b.txt" in record.getMessage() for record in caplog.records)
+
+
+def test_evaluate_counts_a_duplicated_gold_line_once_and_reports_it(tmp_path, predictor, label_set):
+    from eval.harness import evaluate_predictors
+
+    (tmp_path / "a.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    lines = [_gold_line("a", UNIT_ONE, "security_duty"), _gold_line("a", UNIT_TWO), _gold_line("a", UNIT_TWO)]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = evaluate_predictors({"rules": predictor}, [str(tmp_path)], label_set, None, n_bootstrap=0)
+    assert result["data"]["n_units"] == {"end_to_end": 2, "unit": 2}
+    assert len(result["data"]["problems"]) == 1 and "a.jsonl:3: same doc and text as" in result["data"]["problems"][0]
+
+
+# --- 6. The directory walk accounts for what it cannot read ------------------------------------------------------
+
+
+def _predict_dir(directory: Path, out: Path) -> tuple[int, dict[str, list[dict]]]:
+    code = main(["-q", "predict", "--model", "rules", str(directory), "-o", str(out)])
+    by_source: dict[str, list[dict]] = {}
+    for record in _jsonl(out):
+        by_source.setdefault(str(Path(record["source"]).relative_to(directory)), []).append(record)
+    return code, by_source
+
+
+def test_walk_reports_dangling_link_and_link_loop(tmp_path):
+    root = tmp_path / "crawl"
+    root.mkdir()
+    (root / "good.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    (root / "gone.txt").symlink_to(root / "deleted.txt")
+    (root / "loop.txt").symlink_to(root / "loop.txt")
+    code, by_source = _predict_dir(root, tmp_path / "out.jsonl")
+    assert code == 1 and len(by_source["good.txt"]) == 2
+    assert "No such file" in by_source["gone.txt"][0]["error"]
+    assert "symbolic links" in by_source["loop.txt"][0]["error"]
+
+
+def test_walk_follows_linked_directory_once_and_reports_the_cycle(tmp_path):
+    root = tmp_path / "crawl"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "inner.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    (root / "sub" / "up").symlink_to(root)  # a cycle back to the top
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "linked.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    (root / "mirror").symlink_to(elsewhere)
+    code, by_source = _predict_dir(root, tmp_path / "out.jsonl")
+    assert code == 1
+    assert len(by_source["sub/inner.txt"]) == 2 and len(by_source["mirror/linked.txt"]) == 2
+    assert by_source["sub/up"] == [{"source": str(root / "sub" / "up"), "error": by_source["sub/up"][0]["error"]}]
+    assert "already being read" in by_source["sub/up"][0]["error"]
+
+
+def test_walk_reports_unreadable_subdirectory(tmp_path, monkeypatch):
+    import os
+
+    root = tmp_path / "crawl"
+    (root / "locked").mkdir(parents=True)
+    (root / "locked" / "hidden.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    (root / "good.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    scandir = os.scandir
+
+    def refusing(path=".", *args):  # chmod 000 does not stop root, so the refusal is simulated
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path, *args)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    code, by_source = _predict_dir(root, tmp_path / "out.jsonl")
+    assert code == 1 and len(by_source["good.txt"]) == 2
+    assert by_source["locked"][0]["error"] == "cannot list directory (Permission denied)"
+
+
+def test_walk_reports_bulletin_named_fifo_instead_of_blocking(tmp_path):
+    import os
+
+    root = tmp_path / "crawl"
+    root.mkdir()
+    os.mkfifo(root / "pipe.txt")
+    code, by_source = _predict_dir(root, tmp_path / "out.jsonl")
+    assert code == 1 and by_source["pipe.txt"][0]["error"] == "not a regular file"
+
+
+# --- 7. Annotation checks ----------------------------------------------------------------------------------------
+
+
+def _validate(capsys, *paths: Path) -> tuple[int, str]:
+    code = main(["data", "validate", *map(str, paths)])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("complete", "false", "'complete' must be true or false"), ("fine_amounts", [-500], "must not be negative")],
+)
+def test_gold_refuses_quoted_complete_and_negative_fines(tmp_path, label_set, field, value, message):
+    from data.gold import read_gold_jsonl
+
+    record = json.loads(_gold_line("a", UNIT_TWO)) | {field: value}
+    loaded = read_gold_jsonl(_write(tmp_path / "g.jsonl", [json.dumps(record, ensure_ascii=False)]), label_set)
+    assert loaded.cases == [] and message in loaded.problems[0] and "g.jsonl:1" in loaded.problems[0]
+
+
+def _label_studio_task(task_id: int, fines: list[str], complete: str = "true") -> dict:
+    def choices(name: str, values: list[str]) -> dict:
+        return {"from_name": name, "to_name": "text", "type": "choices", "value": {"choices": values}}
+
+    result = [
+        choices("offense", ["vpn_circumvention"]),
+        choices("penalties", ["fine"]),
+        choices("party", ["individual"]),
+    ]
+    result += [choices("complete", [complete]), {"from_name": "fine_amounts", "value": {"text": fines}}]
+    return {"id": task_id, "data": {"doc": "d", "text": f"{UNIT_TWO}{task_id}"}, "annotations": [{"result": result}]}
+
+
+def test_label_studio_reads_grouped_and_yuan_fines_and_reports_unreadable_ones(tmp_path, label_set):
+    from data.formats import read_annotations
+
+    tasks = [_label_studio_task(1, ["1,500", "2000元"]), _label_studio_task(2, ["3千"]), _label_studio_task(3, ["5k"])]
+    path = tmp_path / "ls.json"
+    path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    loaded = read_annotations(path, label_set)
+    assert [case.fine_amounts for case in loaded.cases] == [(1500, 2000)]
+    assert len(loaded.problems) == 2 and "'3千'" in loaded.problems[0] and "task 3" in loaded.problems[1]
+
+
+def test_doccano_bad_line_does_not_stop_checking_the_rest(tmp_path, label_set):
+    from data.formats import read_annotations
+
+    good = {"doc": "d", "text": UNIT_TWO, "label": ["offense:vpn_circumvention", "party:individual"]}
+    lines = [
+        json.dumps(good, ensure_ascii=False),
+        "{broken",
+        json.dumps(["not", "an", "object"]),
+        json.dumps(good | {"text": UNIT_ONE, "label": ["hacking"]}, ensure_ascii=False),
+        json.dumps(good | {"text": UNIT_ONE, "label": [*good["label"], "complete:yes"]}, ensure_ascii=False),
+        json.dumps(good | {"text": UNIT_ONE + "。"}, ensure_ascii=False),
+    ]
+    path = _write(tmp_path / "d.jsonl", lines)
+    loaded = read_annotations(path, label_set)
+    assert len(loaded.cases) == 2 and len(loaded.problems) == 4
+    assert all(f"{path}:{number}" in problem for number, problem in zip(range(2, 6), loaded.problems, strict=True))
+
+
+def test_annotations_flag_duplicate_units_and_empty_files(tmp_path, capsys):
+    duplicate = _write(tmp_path / "dup.jsonl", [_gold_line("a", UNIT_TWO), _gold_line("a", UNIT_TWO)])
+    empty = _write(tmp_path / "empty.jsonl", [""])
+    code, output = _validate(capsys, duplicate, empty)
+    assert code == 1 and f"{duplicate}:2: same doc and text as {duplicate}:1" in output
+    assert f"{empty}: no annotation records" in output
+
+
+def test_cli_validate_reports_unreadable_files_without_traceback(tmp_path, capsys):
+    doccano = _write(tmp_path / "d.jsonl", [json.dumps({"label": []}), "[1, 2]"])
+    latin = tmp_path / "ls.json"
+    latin.write_bytes(b'[{"data": {"text": "caf\xe9"}}]')
+    code, output = _validate(capsys, doccano, latin, tmp_path / "missing.jsonl")
+    assert code == 1
+    assert f"{doccano}:2" in output and "expected a JSON object" in output
+    assert f"{latin}: not UTF-8" in output and "missing.jsonl" in output and "No such file" in output
+
+
+def test_cli_predict_units_reports_a_non_utf8_file_and_labels_the_next(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"text": "\xb0\xb8\xc0\xfd"}\n')  # GBK bytes
+    good = _write(tmp_path / "good.jsonl", [_gold_line("a", UNIT_TWO)])
+    out = tmp_path / "out.jsonl"
+    assert main(["-q", "predict", "--model", "rules", "--units", str(bad), str(good), "-o", str(out)]) == 1
+    records = _jsonl(out)
+    assert records[0]["source"] == str(bad) and "not UTF-8" in records[0]["error"]
+    assert records[1]["source"] == f"{good}:1" and records[1]["offense"] == "vpn_circumvention"
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".xlsx"])
+def test_cli_output_into_missing_directory_fails_before_reading(tmp_path, capsys, suffix):
+    (tmp_path / "b.txt").write_text(SIMPLIFIED, encoding="utf-8")
+    out = tmp_path / "missing" / f"out{suffix}"
+    assert main(["-q", "predict", "--model", "rules", str(tmp_path / "b.txt"), "-o", str(out)]) == 1
+    assert "does not exist; create it first" in capsys.readouterr().err
+
+
+# --- 8. stdin is bounded and named alike; spreadsheet cells never run as formulas ---------------------------------
+
+
+class _CountingStdin:
+    """A stdin whose ``buffer`` counts the bytes handed out."""
+
+    def __init__(self, content: bytes) -> None:
+        self.buffer = self
+        self.stream = io.BytesIO(content)
+        self.handed_out = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        self.handed_out += len(chunk)
+        return chunk
+
+
+def test_stdin_is_read_no_further_than_the_size_limit(monkeypatch):
+    import sys
+
+    import data.inputs
+
+    monkeypatch.setattr(data.inputs, "MAX_BYTES", 1_000)
+    monkeypatch.setattr(data.reader, "MAX_BYTES", 1_000)
+    stdin = _CountingStdin(SIMPLIFIED.encode() * 100)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    (failure,) = read_inputs(["-"])
+    assert isinstance(failure, InputFailure) and "limit" in failure.error
+    assert stdin.handed_out <= 1_001
+
+
+def test_stdin_records_are_named_alike_on_success_and_error(monkeypatch, capsys):
+    import sys
+
+    sources = []
+    for content in (SIMPLIFIED.encode(), b""):
+        monkeypatch.setattr(sys, "stdin", _CountingStdin(content))
+        main(["-q", "predict", "--model", "rules", "-"])
+        sources += [json.loads(line)["source"] for line in capsys.readouterr().out.splitlines()]
+    assert sources == ["<stdin>", "<stdin>", "<stdin>"]
+
+
+FORMULAS = ['=HYPERLINK("http://x.invalid")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def test_csv_and_xlsx_cells_starting_like_a_formula_are_text(tmp_path):
+    import csv
+
+    from openpyxl import load_workbook
+
+    from data.output import RecordWriter
+
+    for suffix in (".csv", ".xlsx"):
+        path = tmp_path / f"out{suffix}"
+        with RecordWriter(path) as out:
+            for text in FORMULAS:
+                out.write({"source": text, "case": 1, "text": text, "offense_score": -0.5, "penalties": [text]})
+        if suffix == ".csv":
+            rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+        else:
+            sheet = load_workbook(path).active
+            header, *values = list(sheet.iter_rows(values_only=True))
+            rows = [dict(zip(header, row, strict=True)) for row in values]
+            assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+        assert [row["text"] for row in rows] == ["'" + text for text in FORMULAS], suffix
+        assert [row["penalties"] for row in rows] == ["'" + text for text in FORMULAS], suffix
+        assert {str(row["offense_score"]) for row in rows} == {"-0.5"}  # numbers stay numbers
+
+
+def test_page_csv_cells_starting_like_a_formula_are_text():
+    import re
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed; the page's csvCell is checked with it")
+    page = (Path(__file__).parent.parent / "web" / "static" / "index.html").read_text(encoding="utf-8")
+    function = re.search(r"function csvCell\(value\) \{.*?\n\}", page, re.DOTALL).group(0)
+    inputs = [*FORMULAS, -0.5, ["=1", "fine"], "案例一"]
+    script = f"{function}\nprocess.stdout.write(JSON.stringify({json.dumps(inputs)}.map(csvCell)));"
+    cells = json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout)
+    quoted = {"\tx": "'\tx", "\rx": '"\'\rx"'}  # a CR makes the CSV cell quoted as well
+    expected = [quoted.get(text, "'" + text) for text in FORMULAS] + ["-0.5", "'=1;fine", "案例一"]
+    expected[0] = '"\'=HYPERLINK(""http://x.invalid"")"'
+    assert cells == expected

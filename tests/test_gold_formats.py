@@ -23,7 +23,8 @@ def _write_lines(path, lines):
 
 
 def test_gold_reader_reports_malformed_line_and_keeps_the_rest(tmp_path, label_set):
-    path = _write_lines(tmp_path / "g.jsonl", [json.dumps(CASE, ensure_ascii=False), "{not json", json.dumps(CASE)])
+    other = CASE | {"text": "案例二：李某使用翻墙软件案。公安机关对其给予警告。"}
+    path = _write_lines(tmp_path / "g.jsonl", [json.dumps(CASE, ensure_ascii=False), "{not json", json.dumps(other)])
     loaded = read_gold_jsonl(path, label_set)
     assert len(loaded.cases) == 2
     assert len(loaded.problems) == 1 and f"{path}:2" in loaded.problems[0]
@@ -44,7 +45,9 @@ def test_gold_reader_rejects_non_integer_fines(tmp_path, label_set):
 def test_formats_round_trip_every_field(tmp_path, label_set, fmt):
     cases = [
         GoldCase.from_dict(CASE, label_set, "x"),
-        GoldCase.from_dict(CASE | {"complete": False, "penalties": []}, label_set, "y"),
+        GoldCase.from_dict(
+            CASE | {"text": "案例二：李某翻墙案。", "complete": False, "penalties": []}, label_set, "y"
+        ),
     ]
     path = tmp_path / f"out.{fmt}"
     write_annotations(cases, path, fmt)
