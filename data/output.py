@@ -27,6 +27,7 @@ COLUMNS = [
     "fine_amounts",
     "party",
     "party_score",
+    "needs_review",
     "statutes",
     "penalty_scores",
     "error",
@@ -106,8 +107,9 @@ def _readable(record: dict) -> str:
     excerpt = " ".join(record["text"].split())[:70]
     penalties = ", ".join(record["penalties"]) or "-"
     statutes = ", ".join(record["statutes"]) or "-"
+    review = " REVIEW" if record.get("needs_review") else ""
     return (
-        f"{record['source']} case {record['case']} [{record['start']}:{record['end']}] {excerpt}\n"
+        f"{record['source']} case {record['case']} [{record['start']}:{record['end']}]{review} {excerpt}\n"
         f"  offense {record['offense']} ({record['offense_score']:.2f}); penalties {penalties}; "
         f"fines {record['fine_amounts'] or '-'}; party {record['party']}; statutes {statutes}\n"
     )

@@ -109,6 +109,7 @@ class Prediction:
     primary_penalty: str
     party: str
     party_score: float
+    needs_review: bool = False  # the model is unsure (models/calibration.py): a person should check this unit
     evidence: Evidence = Evidence()
 
     def to_dict(self) -> dict:
@@ -121,6 +122,7 @@ class Prediction:
             "fine_amounts": list(self.evidence.fine_amounts),
             "party": self.party,
             "party_score": round(self.party_score, 4),
+            "needs_review": self.needs_review,
             "statutes": list(self.evidence.statutes),
             "cues": [{"label": c[0], "cue": c[1], "start": c[2], "end": c[3]} for c in self.evidence.cues],
         }

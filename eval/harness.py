@@ -223,6 +223,7 @@ def _score(
         metrics |= {f"segmentation_{k}": scored["segmentation"][k] for k in _SEGMENTATION_FIGURES}
     found = ~np.isnan(arrays.offense_confidence)
     correct = arrays.offense_gold == arrays.offense_predicted
+    metrics |= review_figures(np.array([p is not None and p.needs_review for p in aligned]), found, arrays)
     return scored | {
         "metrics": metrics,
         "ci": bootstrap_intervals(statistic, len(gold.rows), n_bootstrap, seed),
@@ -233,6 +234,23 @@ def _score(
             "bins": reliability_bins(arrays.offense_confidence[found], correct[found]),
         },
         "errors": [_error_row(g, p) for g, p in zip(gold.cases, aligned, strict=True) if _wrong_fields(g, p)],
+    }
+
+
+def review_figures(flagged: np.ndarray, found: np.ndarray, arrays: CaseArrays) -> dict[str, float]:
+    """What the ``needs_review`` flag buys: the share of found units it flags, and how often the units it leaves
+    unflagged are right (offense; fully correct). A unit the segmenter missed is neither flagged nor scored here.
+    """
+    kept = found & ~flagged
+    right = arrays.offense_gold == arrays.offense_predicted
+
+    def share(values: np.ndarray, rows: np.ndarray) -> float:
+        return float(values[rows].mean()) if rows.any() else 0.0
+
+    return {
+        "flagged_share": share(flagged, found),
+        "unflagged_offense_accuracy": share(right, kept),
+        "unflagged_fully_correct": share(arrays.correct["fully_correct"], kept),
     }
 
 

@@ -34,7 +34,11 @@ FIGURE_NAMES = {
     "party_accuracy": "party acc.",
     "fully_correct": "fully correct",
     "offense_ece": "offense ECE (lower is better)",
+    "flagged_share": "flagged for review",
+    "unflagged_offense_accuracy": "offense acc. (unflagged)",
+    "unflagged_fully_correct": "fully correct (unflagged)",
 }
+REVIEW_FIGURES = ("flagged_share", "unflagged_offense_accuracy", "unflagged_fully_correct")
 _MODE_COLUMNS = {"end_to_end": ("segmentation_f1", *HEADLINE_METRICS), "unit": HEADLINE_METRICS}
 _DETAIL_FIGURES = (
     "segmentation_precision",
@@ -91,6 +95,17 @@ def comparison_rows(result: dict, mode: str) -> tuple[list[str], list[list[str]]
     return header, rows
 
 
+def review_rows(result: dict, mode: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of one mode's review table: how much the ``needs_review`` flag flags and what it leaves."""
+    header = ["model", *(FIGURE_NAMES[c] for c in REVIEW_FIGURES)]
+    rows = [
+        [name, *(format_figure(entry[mode]["metrics"][c]) for c in REVIEW_FIGURES)]
+        for name, entry in result["models"].items()
+        if mode in entry
+    ]
+    return header, rows
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     def cell(text: str) -> str:
         return str(text).replace("|", "\\|").replace("\n", " ")
@@ -110,6 +125,10 @@ def comparison_tables(result: dict) -> str:
             mode_caption(result, mode),
             "",
             _markdown_table(*comparison_rows(result, mode)),
+            "",
+            "needs_review (share of found units flagged; figures of the units left unflagged):",
+            "",
+            _markdown_table(*review_rows(result, mode)),
             "",
         ]
     problems = result["data"]["problems"]

@@ -131,7 +131,12 @@ def export_onnx(
     labeler.tokenizer.save_pretrained(out_dir)
     export |= {name: _version(name) for name in ("onnx", "onnxruntime", "onnxscript")}
     # thresholds, windows, fusion weights and the label fingerprint are the source model's: the export labels like it
-    extra = {"windows": windows, "rule_fusion": meta.get("rule_fusion") or {}, "export": export}
+    extra = {
+        "windows": windows,
+        "rule_fusion": meta.get("rule_fusion") or {},
+        "calibration": meta.get("calibration") or {},
+        "export": export,
+    }
     extra["source_summary"] = meta.get("summary", {})
     write_meta(out_dir, ONNX, label_set, meta.get("penalty_thresholds") or {}, extra)
     logger.info("exported %s to %s (%s)", model_dir, out_dir / ONNX_NAME, quantize or "fp32")

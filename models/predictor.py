@@ -1,7 +1,8 @@
 """The one entry point for labelling: load any model (fine-tuned, TF-IDF, ``rules``), label bulletins or units.
 
-Every labeler returns ``LabelScores``; the Predictor applies the model's tuned penalty thresholds, derives the
-primary penalty, and attaches the evidence (statutes, fines, cue spans) found in the original text.
+Every labeler returns ``LabelScores``; the Predictor calibrates them (temperatures), applies the model's tuned penalty
+thresholds, derives the primary penalty, flags uncertain units for review, and attaches the evidence (statutes, fines,
+cue spans) found in the original text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from data.normalize import normalize
 from data.reader import Bulletin, header_end
 from data.segment import segment_bulletin
 from data.types import CaseUnit, Evidence, LabelScores, Prediction
+from models.calibration import Calibration
 from models.fusion import FusedLabeler
 from models.rules import RULES, RuleLabeler
 from models.store import read_meta
@@ -36,13 +38,20 @@ class Labeler(Protocol):
 
 
 class Predictor:
-    """Labels case units with one labeler; thresholds come from the model directory."""
+    """Labels case units with one labeler; thresholds and calibration come from the model directory."""
 
-    def __init__(self, labeler: Labeler, thresholds: dict[str, float] | None = None, name: str = "") -> None:
+    def __init__(
+        self,
+        labeler: Labeler,
+        thresholds: dict[str, float] | None = None,
+        name: str = "",
+        calibration: Calibration | None = None,
+    ) -> None:
         self.labeler = labeler
         self.label_set = labeler.label_set
         self.thresholds = thresholds or {}
         self.name = name or labeler.model_type
+        self.calibration = calibration or Calibration()
 
     @classmethod
     def from_pretrained(cls, model: str | Path, label_set: LabelSet | None = None, *, threads: int = 0) -> Predictor:
@@ -63,6 +72,7 @@ class Predictor:
         predictor = cls._load_model_dir(Path(model), meta, model_labels, threads)
         if meta.get("rule_fusion"):
             predictor.labeler = FusedLabeler(predictor.labeler, meta["rule_fusion"])
+        predictor.calibration = Calibration.from_dict(meta.get("calibration"))
         return predictor
 
     @classmethod
@@ -121,6 +131,7 @@ class Predictor:
         return tuple(p for p in self.label_set.penalties if p in chosen)
 
     def _prediction(self, unit: CaseUnit, scores: LabelScores) -> Prediction:
+        scores = self.calibration.apply(scores)
         offense = max(scores.offense, key=scores.offense.get)
         party = max(scores.party, key=scores.party.get)
         penalties = self.decide_penalties(scores.penalties)
@@ -133,6 +144,7 @@ class Predictor:
             primary_penalty=self.label_set.primary_penalty(penalties),
             party=party,
             party_score=scores.party[party],
+            needs_review=self.calibration.needs_review(scores, self.thresholds, DEFAULT_THRESHOLD),
             evidence=_evidence(unit, self.label_set),
         )
 

@@ -86,8 +86,9 @@ def tiny_overrides(tiny_base_dir: Path):
 
     def overrides(out: Path, *extra: str) -> list[str]:
         return [
-            "--data.train", f"[{units}]", "--data.validation", f"[{units}]", "--data.max_length", "32",
-            "--data.stride", "8", "--model.base_model", str(tiny_base_dir), "--training.output_dir", str(out), *extra,
+            "--data.train", f"[{units}]", "--data.validation", f"[{units}]", "--data.real", "[]",
+            "--data.max_length", "32", "--data.stride", "8", "--model.base_model", str(tiny_base_dir),
+            "--training.output_dir", str(out), *extra,
         ]  # fmt: skip
 
     return overrides

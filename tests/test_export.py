@@ -28,6 +28,7 @@ def trained_dir(tmp_path_factory: pytest.TempPathFactory, tiny_base_dir: Path) -
     overrides = {
         "data.train": f"[{UNITS}]",
         "data.validation": f"[{UNITS}]",
+        "data.real": "[]",
         "data.max_length": "32",
         "data.stride": "8",
         "model.base_model": str(tiny_base_dir),

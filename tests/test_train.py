@@ -46,6 +46,8 @@ def test_train_tfidf_saves_without_pickle_and_predicts(tmp_path):
             f"[{UNITS}]",
             "--data.validation_fraction",
             "0",
+            "--data.real",
+            "[]",
             "--training.output_dir",
             str(tmp_path / "tfidf"),
         ],

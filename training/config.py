@@ -36,6 +36,20 @@ class DataConfig:
         default_factory=list, metadata={"help": "Validation data; empty = a split of train grouped by bulletin."}
     )
     validation_fraction: float = field(default=0.1, metadata={"help": "Share of bulletins held out for validation."})
+    real: list[str] = field(
+        default_factory=lambda: ["../shared/data/real-train"],
+        metadata={
+            "help": "Annotated real bulletins, added to train when present (a missing path is skipped with a "
+            "warning); validation is then drawn from them, so early stopping, thresholds and fusion see real text."
+        },
+    )
+    real_validation_fraction: float = field(
+        default=0.25, metadata={"help": "Share of the real bulletins held out for validation (grouped by bulletin)."}
+    )
+    real_oversample: int = field(
+        default=3,
+        metadata={"help": "Repeat each real training unit this many times, so authored units do not drown them."},
+    )
     label_set: str | None = field(default=None, metadata={"help": "Label-set YAML; default: the spec's label set."})
     max_length: int = field(
         default=256, metadata={"help": "Tokens per window; longer units become overlapping windows."}
@@ -45,6 +59,10 @@ class DataConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.validation_fraction < 1:
             raise ConfigError(f"data.validation_fraction must be in [0, 1), got {self.validation_fraction}")
+        if not 0 < self.real_validation_fraction < 1:
+            raise ConfigError(f"data.real_validation_fraction must be in (0, 1), got {self.real_validation_fraction}")
+        if self.real_oversample < 1:
+            raise ConfigError(f"data.real_oversample must be >= 1, got {self.real_oversample}")
         if self.stride >= self.max_length or self.max_length < 16:
             raise ConfigError(f"data.stride ({self.stride}) must be below data.max_length ({self.max_length}) >= 16")
 
@@ -93,7 +111,7 @@ class TrainingConfig:
     )
     batch_size: int = field(default=16, metadata={"help": "Case units per training batch (per process)."})
     eval_batch_size: int = field(default=64, metadata={"help": "Case units per evaluation batch."})
-    epochs: float = field(default=4.0, metadata={"help": "Passes over the training data."})
+    epochs: float = field(default=2.0, metadata={"help": "Passes over the training data."})
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (overrides epochs when > 0)."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
     warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps with linear warm-up."})
@@ -102,6 +120,15 @@ class TrainingConfig:
     bf16: str = field(default="auto", metadata={"help": "'auto' (on GPUs that support it), 'true' or 'false'."})
     torch_compile: bool = field(default=False, metadata={"help": "torch.compile the model (helps on GPUs)."})
     num_threads: int = field(default=0, metadata={"help": "CPU threads for torch; 0 = torch's default."})
+    review_accuracy: float = field(
+        default=0.95,
+        metadata={
+            "help": "needs_review: the band flagging fewest validation units whose unflagged ones are right so often."
+        },
+    )
+    review_max_share: float = field(
+        default=0.25, metadata={"help": "needs_review: flag at most this share of the validation units."}
+    )
 
     def __post_init__(self) -> None:
         if self.learning_rate <= 0:
@@ -110,6 +137,10 @@ class TrainingConfig:
             raise ConfigError(f"training.batch_size and eval_batch_size must be >= 1, got {self.batch_size}")
         if self.bf16 not in ("auto", "true", "false"):
             raise ConfigError(f"training.bf16 must be 'auto', 'true' or 'false', got {self.bf16!r}")
+        if not 0 < self.review_accuracy <= 1:
+            raise ConfigError(f"training.review_accuracy must be in (0, 1], got {self.review_accuracy}")
+        if not 0 <= self.review_max_share <= 1:
+            raise ConfigError(f"training.review_max_share must be in [0, 1], got {self.review_max_share}")
 
 
 @dataclass

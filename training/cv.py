@@ -58,7 +58,8 @@ def cross_validate(
             config, training=dataclasses.replace(config.training, output_dir=str(Path(output_dir) / f"fold-{fold}"))
         )
         test = [cases[i] for i in test_idx]
-        model_dir = train(fold_config, train_cases=[cases[i] for i in train_idx] + extra).model_dir
+        # The fold's training bulletins play data.real: validation is drawn from them, never from the test fold.
+        model_dir = train(fold_config, train_cases=extra, real_cases=[cases[i] for i in train_idx]).model_dir
         models = {config.model.model_type: Predictor.from_pretrained(model_dir)}
         if include_rules:
             models["rules"] = Predictor.from_pretrained("rules", label_set)

@@ -1,8 +1,9 @@
 """``penalty train``: fit a model on annotated case units and save a self-contained model directory.
 
-The run: resolve config → load and validate cases → split grouped by bulletin → fit (TF-IDF pipeline, or the
-multi-task encoder with the transformers Trainer) → tune penalty thresholds on validation → save weights, config,
-labels, versions, validation summary and a model card.
+The run: resolve config → load and validate cases (authored, plus real bulletins when present) → split grouped by
+bulletin, validation drawn from the real units when there are any → fit (TF-IDF pipeline, or the multi-task encoder
+with the transformers Trainer) → tune rule fusion, penalty thresholds, temperatures and the review band on validation
+→ save weights, config, labels, versions, validation summary and a model card.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from data.formats import load_cases
 from data.labels import LabelSet
 from data.types import GoldCase
 from eval.metrics import unit_metrics
+from models.calibration import Calibration
 from models.fusion import FusedLabeler, blend
 from models.predictor import Predictor
 from models.rules import RuleLabeler
 from models.store import write_meta
+from training.calibration import fit_calibration
 from training.card import write_model_card
 from training.config import CONFIG_NAME, RunConfig
 from training.fusion import tune_fusion
@@ -47,13 +50,20 @@ class TrainResult:
     summary: dict
 
 
-def train(config: RunConfig, resume: bool = False, train_cases: list[GoldCase] | None = None) -> TrainResult:
+def train(
+    config: RunConfig,
+    resume: bool = False,
+    train_cases: list[GoldCase] | None = None,
+    real_cases: list[GoldCase] | None = None,
+) -> TrainResult:
     """Train and save a model as configured.
 
     Args:
         config: the resolved run configuration.
         resume: continue from the newest checkpoint in ``output_dir`` (a killed run ends as an uninterrupted one).
         train_cases: use these cases instead of ``config.data.train`` (cross-validation passes its folds).
+        real_cases: use these instead of ``config.data.real``; with ``train_cases`` and without these, no real data
+            is read (a cross-validation fold must never see its test bulletins through ``data.real``).
 
     Raises:
         AnnotationError: training data has invalid records (all are listed) or is empty.
@@ -64,11 +74,10 @@ def train(config: RunConfig, resume: bool = False, train_cases: list[GoldCase] |
     set_seed(config.training.seed)
     label_set = LabelSet.load(config.data.label_set)
     cases = train_cases if train_cases is not None else _load_valid(config.data.train, label_set)
-    if config.data.validation:
-        train_split, validation = cases, _load_valid(config.data.validation, label_set)
-    else:
-        train_split, validation = grouped_split(cases, config.data.validation_fraction, config.training.seed)
-    _log_summary(config, train_split, validation)
+    if real_cases is None:
+        real_cases = [] if train_cases is not None else _load_real(config.data.real, label_set)
+    train_split, validation, real_train = _split(config, cases, real_cases, label_set)
+    _log_summary(config, train_split, validation, real_train)
     out = Path(config.training.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -81,11 +90,15 @@ def train(config: RunConfig, resume: bool = False, train_cases: list[GoldCase] |
     summary = {
         "train_cases": len(train_split),
         "train_bulletins": len({c.doc for c in train_split}),
+        "real_train_cases": len(real_train),
+        "real_oversample": config.data.real_oversample if real_train else 1,
         "validation_cases": len(validation),
+        "validation_source": _validation_source(config, real_cases),
         "train_seconds": round(time.perf_counter() - started, 1),
     }
     thresholds: dict[str, float] = {}
     fusion: dict[str, float] = {}
+    calibration = Calibration()
     if validation:
         texts = [c.text for c in validation]
         scores = predictor.labeler.score_texts(texts)
@@ -97,11 +110,18 @@ def train(config: RunConfig, resume: bool = False, train_cases: list[GoldCase] |
             logger.info("rule fusion weights (share of the model, tuned on validation): %s", fusion)
         thresholds = tune_thresholds(validation, scores, label_set.penalties)
         predictor.thresholds = thresholds
-        metrics = unit_metrics(validation, predictor.predict_units([c.text for c in validation]), label_set)
+        calibration = fit_calibration(
+            validation, scores, predictor, config.training.review_accuracy, config.training.review_max_share
+        )
+        predictor.calibration = calibration
+        logger.info("calibration (tuned on validation): %s", calibration.to_dict())
+        predictions = predictor.predict_units(texts)
+        metrics = unit_metrics(validation, predictions, label_set)
         summary["validation"] = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
+        summary["validation"]["flagged_share"] = round(float(np.mean([p.needs_review for p in predictions])), 4)
     config.save(out / CONFIG_NAME)
     windows = {"max_length": config.data.max_length, "stride": config.data.stride}
-    extra = {"windows": windows, "rule_fusion": fusion, "summary": summary}
+    extra = {"windows": windows, "rule_fusion": fusion, "calibration": calibration.to_dict(), "summary": summary}
     write_meta(out, config.model.model_type, label_set, thresholds, extra)
     write_model_card(out, config, label_set, summary)
     logger.info("saved %s model to %s (%.0f s)", config.model.model_type, out, summary["train_seconds"])
@@ -110,6 +130,38 @@ def train(config: RunConfig, resume: bool = False, train_cases: list[GoldCase] |
 
 def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def _load_real(specs: list[str], label_set: LabelSet) -> list[GoldCase]:
+    """The real annotated bulletins of ``data.real`` that exist: a clone without ../shared trains on the rest."""
+    present = [spec for spec in specs if Path(spec).exists()]
+    for spec in sorted(set(specs) - set(present)):
+        logger.warning("data.real: %s not found; training without it", spec)
+    return _load_valid(present, label_set) if present else []
+
+
+def _split(
+    config: RunConfig, cases: list[GoldCase], real: list[GoldCase], label_set: LabelSet
+) -> tuple[list[GoldCase], list[GoldCase], list[GoldCase]]:
+    """Training units (real ones repeated ``real_oversample`` times), validation units and the real training units.
+
+    Validation, in order of preference: ``data.validation``; a bulletin-grouped share of the real units (so early
+    stopping, fusion, thresholds and calibration are chosen on the text the model is for); a share of ``cases``.
+    """
+    if config.data.validation:
+        real_train, validation = real, _load_valid(config.data.validation, label_set)
+    elif real:
+        real_train, validation = grouped_split(real, config.data.real_validation_fraction, config.training.seed)
+    else:
+        cases, validation = grouped_split(cases, config.data.validation_fraction, config.training.seed)
+        real_train = []
+    return cases + real_train * config.data.real_oversample, validation, real_train
+
+
+def _validation_source(config: RunConfig, real: list[GoldCase]) -> str:
+    if config.data.validation:
+        return "data.validation"
+    return "real" if real else "train split"
 
 
 def _load_valid(specs: list[str], label_set: LabelSet) -> list[GoldCase]:
@@ -122,16 +174,20 @@ def _load_valid(specs: list[str], label_set: LabelSet) -> list[GoldCase]:
     return cases
 
 
-def _log_summary(config: RunConfig, train_split: list[GoldCase], validation: list[GoldCase]) -> None:
+def _log_summary(
+    config: RunConfig, train_split: list[GoldCase], validation: list[GoldCase], real_train: list[GoldCase]
+) -> None:
     offenses = collections.Counter(c.offense for c in train_split)
     penalties = collections.Counter(p for c in train_split for p in c.penalties)
     logger.info(
-        "training %s on %d units (%d bulletins), validating on %d units (%d bulletins)\n"
+        "training %s on %d units (%d bulletins; %d real units x %d), validating on %d units (%d bulletins)\n"
         "  offense: %s\n  penalties: %s\n"
         "  batch %d, epochs %s, lr %g, seed %d",
         config.model.model_type,
         len(train_split),
         len({c.doc for c in train_split}),
+        len(real_train),
+        config.data.real_oversample if real_train else 1,
         len(validation),
         len({c.doc for c in validation}),
         dict(offenses.most_common()),

@@ -62,6 +62,11 @@ class Case(BaseModel):
     fine_amounts: list[int]
     party: str
     party_score: float
+    needs_review: bool = Field(
+        False,
+        description="The model is unsure of this unit (offense margin or a penalty "
+        "score in the uncertain band tuned on validation): a person should check it.",
+    )
     statutes: list[str]
     cues: list[Cue] = Field(default_factory=list)
 
