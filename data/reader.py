@@ -12,6 +12,7 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,8 +144,20 @@ def docx_to_text(raw: bytes, source: str) -> str:
             lines.extend("\t".join(cell.text for cell in row.cells) for row in table.rows)
     except InputError:
         raise
-    # python-docx surfaces a damaged package as any of these (found by mutating the parts of a good file)
-    except (zipfile.BadZipFile, LxmlError, OpcError, KeyError, ValueError, TypeError, AttributeError) as err:
+    # A damaged package surfaces as any of these (found by mutating the bytes and the parts of a good file,
+    # tests/test_properties.py): zlib and EOF errors from damaged deflate data, the rest from python-docx.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        LxmlError,
+        OpcError,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as err:
         raise InputError(f"{source}: not a valid .docx file ({type(err).__name__}: {err})") from err
     return "\n".join(lines)
 

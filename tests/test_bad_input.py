@@ -199,6 +199,7 @@ def test_read_inputs_decodes_a_directory_of_mixed_encodings(tmp_path):
         (b'{"text": "\\u6848\\u4f8b", "source": "a\\udfff"}', "'source' holds an unpaired surrogate (U+DFFF)"),
         (b'{"text": ["\\ud800"]}', "valid string"),
         (b'{"\\ud800": 1}', "Field required"),
+        (b"Infinity", "valid dictionary"),  # found by tests/test_properties.py: the echo of inf was a 500 too
     ],
 )
 def test_web_lone_surrogate_is_422_naming_the_field(predictor, body, message):

@@ -7,7 +7,6 @@ that is the extracted text, not the uploaded bytes, so a client can highlight ``
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
@@ -85,22 +84,14 @@ class Health(BaseModel):
     model: str
 
 
-class _EscapedJSONResponse(JSONResponse):
-    """JSON that always encodes: a lone surrogate (legal as a JSON escape, illegal in UTF-8) stays escaped.
-
-    Why: FastAPI echoes the offending input in a 422, and ``{"\\ud800": 1}`` made that echo itself fail with a 500.
-    """
-
-    def render(self, content: object) -> bytes:
-        try:
-            return super().render(content)
-        except UnicodeEncodeError:
-            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
-
-
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's own 422 for a request that fails validation, rendered so that any input can be echoed."""
-    return _EscapedJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+    """FastAPI's 422 for a request that fails validation, without echoing the input back.
+
+    Why: the echo made the 422 itself fail with a 500 for input JSON can carry but a response cannot (a lone
+    surrogate such as ``{"\\ud800": 1}``, or ``Infinity``); the client has its input anyway.
+    """
+    errors = [{key: value for key, value in error.items() if key != "input"} for error in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 def _require_unicode(value: str, field: str) -> None:
