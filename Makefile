@@ -26,9 +26,11 @@ demo: install
 	$(PY) -m data.corpus build
 	$(VENV)/bin/penalty prepare
 	$(VENV)/bin/penalty train --training.output_dir $(DEMO_MODEL)
+	$(VENV)/bin/penalty train --task segment --training.output_dir $(DEMO_MODEL)/segmenter
 	$(VENV)/bin/penalty train --model.model_type tfidf --model.rule_fusion false --training.output_dir $(DEMO_MODEL)-tfidf
 	@if [ -d "$(REAL)" ]; then $(VENV)/bin/penalty evaluate --model rules --model $(DEMO_MODEL)-tfidf --model $(DEMO_MODEL) --data $(REAL) --report reports/demo; \
 	else $(VENV)/bin/penalty evaluate --model rules --model $(DEMO_MODEL)-tfidf --model $(DEMO_MODEL) --data tests/fixtures/units.jsonl --bootstrap 0; fi
+	@if [ -d "$(REAL)" ]; then $(PY) benchmarks/segmentation.py $(REAL) --segmenter rules --segmenter $(DEMO_MODEL)/segmenter; fi
 	$(VENV)/bin/penalty predict --model $(DEMO_MODEL) $(SAMPLE) -o $(DEMO_MODEL)/sample_predictions.jsonl
 	$(VENV)/bin/penalty -q predict --model $(DEMO_MODEL) $(SAMPLE) --readable
 

@@ -34,15 +34,17 @@ def _predictor(args: argparse.Namespace, model: str) -> Predictor:
     from models.predictor import Predictor
     from models.rules import RULES
 
-    return Predictor.from_pretrained(model, _label_set(args) if model == RULES else None)
+    segmenter = getattr(args, "segmenter", "auto")
+    return Predictor.from_pretrained(model, _label_set(args) if model == RULES else None, segmenter=segmenter)
 
 
 def run_segment(args: argparse.Namespace) -> int:
     """Write the case units of each bulletin as JSONL; failed inputs become error records."""
     from data.inputs import InputFailure, read_inputs
     from data.output import RecordWriter
-    from data.segment import segment_bulletin
+    from models.segmenters import load_segmenter
 
+    segmenter = load_segmenter(args.segmenter)
     failed = 0
     with RecordWriter(args.output) as out:
         for item in read_inputs(args.inputs):
@@ -50,7 +52,7 @@ def run_segment(args: argparse.Namespace) -> int:
                 failed += 1
                 out.write(item.to_dict())
                 continue
-            units = segment_bulletin(item.text, item.source, item.body_start)
+            units = segmenter.segment_many([(item.text, item.source, item.body_start)])[0]
             if not units:
                 out.write({"source": item.source, "case": None, "note": "no case units found"})
             for unit in units:
@@ -84,6 +86,12 @@ def run_train(args: argparse.Namespace) -> int:
     from training.train import train
 
     config = load_config(args.config or DEFAULT_CONFIG, args.overrides)
+    if args.task == "segment":
+        from training.train_segmenter import train_segmenter
+
+        out, summary = train_segmenter(config, resume=args.resume)
+        print(json.dumps({"segmenter_dir": str(out)} | summary, ensure_ascii=False))
+        return 0
     result = train(config, resume=args.resume)
     print(json.dumps({"model_dir": str(result.model_dir)} | result.summary, ensure_ascii=False))
     return 0
@@ -147,6 +155,12 @@ def run_cv(args: argparse.Namespace) -> int:
     from training.cv import cross_validate
 
     config = load_config(args.config or DEFAULT_CONFIG, args.overrides)
+    if args.task == "segment":
+        from training.segment_cv import cross_validate_segmenter
+
+        summary = cross_validate_segmenter(config, args.data, args.folds, args.output_dir)
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+        return 0
     summary = cross_validate(
         config, args.data, args.folds, not args.no_rules, args.output_dir, add_train_data=args.add_train_data
     )
@@ -203,11 +217,25 @@ def build_parser() -> argparse.ArgumentParser:
     def label_set_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--label-set", help="label-set YAML (default: the spec's label set)")
 
+    def segmenter_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--segmenter",
+            default="auto",
+            help="'auto' (the model's trained segmenter, else $PENALTY_SEGMENTER, else runs/default/segmenter, "
+            "else the rules), 'rules', or a directory from 'penalty train --task segment'",
+        )
+
+    def task_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--task", choices=["label", "segment"], default="label", help="the labeler (default) or the segmenter"
+        )
+
     sub = command(
         "segment", run_segment, "Split bulletins into case units.", "penalty segment bulletin.txt -o units.jsonl"
     )
     sub.add_argument("inputs", nargs="+", help="files, directories (recursive) or - for stdin")
     sub.add_argument("-o", "--output", help="output file (.jsonl, .csv, .xlsx); default stdout")
+    segmenter_option(sub)
 
     sub = command(
         "predict",
@@ -222,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--shard", help="I/N: only this shard of the inputs (for splitting a crawl across machines)")
     sub.add_argument("--readable", action="store_true", help="a short human-readable block per case instead of JSONL")
     label_set_option(sub)
+    segmenter_option(sub)
 
     sub = command(
         "train",
@@ -231,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
     sub.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
+    task_option(sub)
 
     sub = command(
         "evaluate",
@@ -248,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     label_set_option(sub)
+    segmenter_option(sub)
 
     sub = command(
         "cv",
@@ -261,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--no-rules", action="store_true", help="do not score the rule baseline on the same folds")
     sub.add_argument("--output-dir", default="runs/cv", help="where fold models go")
     sub.add_argument("--add-train-data", action="store_true", help="train each fold on its bulletins plus data.train")
+    task_option(sub)
 
     sub = command(
         "export",
@@ -284,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8000)
     label_set_option(sub)
+    segmenter_option(sub)
 
     data = commands.add_parser("data", help="Validate and convert annotations.")
     data_commands = data.add_subparsers(dest="data_command", required=True)

@@ -654,7 +654,8 @@ def _introduces_unit(prefix: str, unit: str) -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _normalised_units(normalized: NormalizedText, start: int) -> list[Span]:
+def normalised_units(normalized: NormalizedText, start: int) -> list[Span]:
+    """The rule segmenter's units as untrimmed spans of the normalised text (the learned segmenter reads them too)."""
     text = normalized.text
     body_start = normalized.to_normalized(start)
     lines = [classify_line(line) for line in split_inline(split_lines(text, body_start))]
@@ -686,7 +687,7 @@ def segment_bulletin(text: str, source: str = "", start: int = 0) -> list[CaseUn
         raise ValueError(f"start={start} is outside the text (length {len(text)})")
     normalized = normalize(text)
     units: list[CaseUnit] = []
-    for norm_start, norm_end in _normalised_units(normalized, start):
+    for norm_start, norm_end in normalised_units(normalized, start):
         segment = normalized.text[norm_start:norm_end]
         norm_start += len(segment) - len(segment.lstrip())
         norm_end -= len(segment) - len(segment.rstrip())

@@ -17,11 +17,11 @@ from data.evidence import extract_evidence
 from data.labels import LabelSet
 from data.normalize import normalize
 from data.reader import Bulletin, header_end
-from data.segment import segment_bulletin
 from data.types import CaseUnit, Evidence, LabelScores, Prediction
 from models.calibration import Calibration
 from models.fusion import FusedLabeler
 from models.rules import RULES, RuleLabeler
+from models.segmenters import AUTO, RuleSegmenter, Segmenter, load_segmenter
 from models.store import read_meta
 
 logger = logging.getLogger(__name__)
@@ -52,9 +52,12 @@ class Predictor:
         self.thresholds = thresholds or {}
         self.name = name or labeler.model_type
         self.calibration = calibration or Calibration()
+        self.segmenter: Segmenter = RuleSegmenter()  # from_pretrained picks the trained one ("auto")
 
     @classmethod
-    def from_pretrained(cls, model: str | Path, label_set: LabelSet | None = None, *, threads: int = 0) -> Predictor:
+    def from_pretrained(
+        cls, model: str | Path, label_set: LabelSet | None = None, *, threads: int = 0, segmenter: str = AUTO
+    ) -> Predictor:
         """``rules`` or a model directory written by ``penalty train`` or ``penalty export``.
 
         Args:
@@ -62,17 +65,22 @@ class Predictor:
             label_set: only for ``rules`` (a model directory carries its own).
             threads: intra-op threads of an ONNX session (0: PyTorch's count, which follows ``OMP_NUM_THREADS``).
                 PyTorch's own count is process-wide; set it with ``torch.set_num_threads``.
+            segmenter: ``auto`` (the model directory's trained segmenter, else the default one, else the rules),
+                ``rules`` or a segmenter directory (``models.segmenters``).
 
         Raises:
-            ModelError: missing, incomplete or corrupt model directory.
+            ModelError: missing, incomplete or corrupt model or segmenter directory.
         """
         if str(model) == RULES:
-            return cls(RuleLabeler(label_set or LabelSet.load()), name=RULES)
+            predictor = cls(RuleLabeler(label_set or LabelSet.load()), name=RULES)
+            predictor.segmenter = load_segmenter(segmenter)
+            return predictor
         meta, model_labels = read_meta(model)
         predictor = cls._load_model_dir(Path(model), meta, model_labels, threads)
         if meta.get("rule_fusion"):
-            predictor.labeler = FusedLabeler(predictor.labeler, meta["rule_fusion"])
+            predictor.labeler = FusedLabeler(predictor.labeler, meta["rule_fusion"], meta.get("rule_rates"))
         predictor.calibration = Calibration.from_dict(meta.get("calibration"))
+        predictor.segmenter = load_segmenter(segmenter, model)
         return predictor
 
     @classmethod
@@ -110,7 +118,7 @@ class Predictor:
 
     def predict_bulletins(self, bulletins: Iterable[Bulletin]) -> list[list[Prediction]]:
         """Segment and label several bulletins in one batch (faster than one at a time)."""
-        per_bulletin = [segment_bulletin(b.text, b.source, b.body_start) for b in bulletins]
+        per_bulletin = self.segmenter.segment_many([(b.text, b.source, b.body_start) for b in bulletins])
         flat = self.label_units([u for units in per_bulletin for u in units])
         out, cursor = [], 0
         for units in per_bulletin:

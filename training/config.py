@@ -144,10 +144,38 @@ class TrainingConfig:
 
 
 @dataclass
+class SegmenterConfig:
+    """The learned segmenter (``penalty train --task segment``); data, base model, seed and output come from the
+    other sections."""
+
+    layout_pages: int = field(
+        default=600, metadata={"help": "Synthetic pages rendered from authored units in real layouts (data.layouts)."}
+    )
+    hidden_size: int = field(default=128, metadata={"help": "GRU width per direction."})
+    layers: int = field(default=2, metadata={"help": "Stacked bidirectional GRU layers."})
+    dropout: float = field(default=0.2, metadata={"help": "Dropout on the sentence inputs and the GRU output."})
+    ngram_buckets: int = field(
+        default=20000, metadata={"help": "Hashed character uni/bigram buckets per sentence; 0 = none."}
+    )
+    ngram_dim: int = field(default=32, metadata={"help": "Size of the n-gram bag vector."})
+    epochs: int = field(default=20, metadata={"help": "Passes over the training bulletins."})
+    batch_size: int = field(default=8, metadata={"help": "Bulletins per batch."})
+    learning_rate: float = field(default=2e-3, metadata={"help": "AdamW learning rate."})
+    patience: int = field(default=4, metadata={"help": "Epochs without validation F1 gain before stopping; 0 = off."})
+
+    def __post_init__(self) -> None:
+        if self.layout_pages < 0 or self.hidden_size < 1 or self.layers < 1 or self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("segmenter sizes must be positive (layout_pages may be 0)")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"segmenter.dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass
 class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -1,0 +1,293 @@
+"""A learned case-unit segmenter: a bidirectional GRU tags each sentence as beginning, inside or outside a unit.
+
+Why sentences and not characters: labels.md splits units at sentence boundaries (``。``/``；``) and lines, so a
+sentence tagger can express every gold unit, and a bulletin is a few dozen sentences, which keeps it fast on a CPU.
+Each sentence is read as three things (``data.segment_features`` has the details):
+
+* what it says: the mean of the base encoder's input token embeddings (frozen, no transformer layers run), plus a
+  small learned bag of hashed character uni- and bigrams;
+* how it sits on the page: line kind, heading style, paragraph position, cues, the rule segmenter's decision;
+* its neighbours: the GRU reads the whole bulletin in both directions.
+
+A directory holds ``segmenter.safetensors`` (the GRU, the heads, the n-gram table) and ``segmenter.yaml`` (sizes,
+feature names, the base model whose embeddings it reads, versions, training summary); the 250k x 384 embedding
+matrix is not copied: it is read from the base model (``embedded`` by default, works offline).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from data.errors import ModelError
+from data.segment import MIN_CASE_CHARS
+from data.segment_features import FEATURE_NAMES, SentencedBulletin, decode_tags, sentence_bulletin
+from data.types import CaseUnit
+from data.versions import library_versions
+
+logger = logging.getLogger(__name__)
+WEIGHTS_NAME = "segmenter.safetensors"
+META_NAME = "segmenter.yaml"
+TAGS = ("outside", "begin", "inside")
+
+
+@dataclass(frozen=True)
+class TaggerShape:
+    """Sizes of a tagger; saved with it so loading rebuilds the same network."""
+
+    embedding_dim: int
+    hidden_size: int = 128
+    layers: int = 4
+    dropout: float = 0.2
+    ngram_buckets: int = 20000
+    ngram_dim: int = 32
+    feature_count: int = len(FEATURE_NAMES)
+
+
+class SentenceTagger(nn.Module):
+    """Per-sentence inputs → dilated convolutions over the bulletin, plus a bulletin summary → begin/inside/outside.
+
+    Why convolutions rather than a recurrent layer: four dilated layers see 15 sentences either side, which covers a
+    case and its neighbours, and they run in parallel (a GRU over sentences was 5x slower on two CPU cores for the
+    same validation F1). The mean of the bulletin's sentences adds what only the whole page shows (is it a numbered
+    list, a news story, a page without cases).
+    """
+
+    def __init__(self, shape: TaggerShape) -> None:
+        super().__init__()
+        self.shape = shape
+        self.ngrams = (
+            nn.EmbeddingBag(shape.ngram_buckets, shape.ngram_dim, mode="mean") if shape.ngram_buckets else None
+        )
+        inputs = shape.embedding_dim + shape.feature_count + (shape.ngram_dim if self.ngrams is not None else 0)
+        width = shape.hidden_size
+        self.project = nn.Sequential(nn.Linear(inputs, width), nn.GELU(), nn.Dropout(shape.dropout))
+        self.convolutions = nn.ModuleList(
+            nn.Conv1d(width, width, kernel_size=3, padding=2**i, dilation=2**i) for i in range(shape.layers)
+        )
+        self.norms = nn.ModuleList(nn.LayerNorm(width) for _ in range(shape.layers))
+        self.dropout = nn.Dropout(shape.dropout)
+        self.head = nn.Linear(2 * width, len(TAGS))
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``batch`` as ``collate`` builds it; returns logits ``[bulletins, sentences, 3]``."""
+        mask = batch["mask"]
+        parts = [batch["embeddings"], batch["features"]]
+        if self.ngrams is not None:
+            bags = self.ngrams(batch["ngram_ids"], batch["ngram_offsets"])
+            flat = torch.zeros(*mask.shape, bags.shape[-1], dtype=bags.dtype)
+            flat[mask] = bags
+            parts.append(flat)
+        keep = mask.unsqueeze(-1).float()
+        hidden = self.project(torch.cat(parts, dim=-1)) * keep
+        for convolution, norm in zip(self.convolutions, self.norms, strict=True):
+            update = convolution(hidden.transpose(1, 2)).transpose(1, 2)
+            hidden = norm(hidden + self.dropout(nn.functional.gelu(update))) * keep
+        summary = hidden.sum(dim=1, keepdim=True) / keep.sum(dim=1, keepdim=True).clamp(min=1)
+        return self.head(torch.cat([hidden, summary.expand_as(hidden)], dim=-1))
+
+
+class TokenVectors:
+    """Sentence vectors from a base model's input embeddings: the mean over the sentence's tokens.
+
+    Why static embeddings: running even one transformer layer per sentence costs more than everything else the
+    segmenter does; the token vectors already say what a sentence is about, and the GRU supplies the context.
+    """
+
+    def __init__(self, base_model: str) -> None:
+        self.tokenizer, self.matrix = _input_embeddings(base_model)
+        self.special = set(self.tokenizer.all_special_ids)
+
+    @property
+    def dim(self) -> int:
+        return self.matrix.shape[1]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        ids = self.tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=256)["input_ids"]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, token_ids in enumerate(ids):
+            kept = [t for t in token_ids if t not in self.special]
+            if kept:
+                out[row] = self.matrix[kept].mean(axis=0)
+        return out
+
+
+def _input_embeddings(base_model: str) -> tuple[PreTrainedTokenizerBase, np.ndarray]:
+    """The tokenizer and input embedding matrix of a base model; from a local safetensors file when there is one
+    (a tenth of the time of building the whole encoder), else through the encoder."""
+    from models.base import EMBEDDED, load_base_model
+
+    if base_model == EMBEDDED:
+        from models.embedded import embedded_model_dir
+
+        directory = embedded_model_dir()
+    else:
+        directory = Path(base_model)
+    weights = directory / "model.safetensors"
+    if weights.is_file():
+        with safe_open(str(weights), framework="np") as tensors:
+            names = [n for n in tensors.keys() if n.endswith("word_embeddings.weight")]
+            if names:
+                tokenizer = AutoTokenizer.from_pretrained(str(directory))
+                return tokenizer, tensors.get_tensor(names[0]).astype(np.float32)
+    encoder, tokenizer = load_base_model(base_model)
+    return tokenizer, encoder.get_input_embeddings().weight.detach().float().numpy().copy()
+
+
+def ngram_ids(text: str, buckets: int) -> list[int]:
+    """Hashed character uni- and bigrams (crc32: stable across processes, unlike ``hash``)."""
+    compact = "".join(text.split())
+    grams = list(compact) + [compact[i : i + 2] for i in range(len(compact) - 1)]
+    return [zlib.crc32(g.encode("utf-8")) % buckets for g in grams] or [0]
+
+
+@dataclass
+class EncodedBulletin:
+    """A bulletin's sentences as model inputs (and, for training, their gold tags)."""
+
+    sentenced: SentencedBulletin
+    embeddings: np.ndarray
+    features: np.ndarray
+    ngrams: list[list[int]]
+    tags: list[int] | None = None
+
+
+def encode_bulletin(sentenced: SentencedBulletin, vectors: TokenVectors, buckets: int) -> EncodedBulletin:
+    texts = sentenced.texts()
+    features = np.array([s.features for s in sentenced.sentences], dtype=np.float32).reshape(-1, len(FEATURE_NAMES))
+    ngrams = [ngram_ids(t, buckets) for t in texts] if buckets else []
+    return EncodedBulletin(sentenced, vectors.encode(texts), features, ngrams)
+
+
+def collate(bulletins: Sequence[EncodedBulletin], with_tags: bool = False) -> dict[str, torch.Tensor]:
+    """Pad bulletins to the longest one; n-gram bags are flattened in mask order for ``EmbeddingBag``."""
+    longest = max(1, max(len(b.sentenced.sentences) for b in bulletins))
+    dim, n_features = bulletins[0].embeddings.shape[1], len(FEATURE_NAMES)
+    embeddings = torch.zeros(len(bulletins), longest, dim)
+    features = torch.zeros(len(bulletins), longest, n_features)
+    mask = torch.zeros(len(bulletins), longest, dtype=torch.bool)
+    tags = torch.full((len(bulletins), longest), -100, dtype=torch.long)
+    ids: list[int] = []
+    offsets: list[int] = []
+    for row, bulletin in enumerate(bulletins):
+        n = len(bulletin.sentenced.sentences)
+        embeddings[row, :n] = torch.from_numpy(bulletin.embeddings)
+        features[row, :n] = torch.from_numpy(bulletin.features)
+        mask[row, :n] = True
+        for gram_ids in bulletin.ngrams:
+            offsets.append(len(ids))
+            ids.extend(gram_ids)
+        if with_tags and bulletin.tags is not None:
+            tags[row, :n] = torch.tensor(bulletin.tags, dtype=torch.long)
+    batch = {
+        "embeddings": embeddings,
+        "features": features,
+        "mask": mask,
+        "ngram_ids": torch.tensor(ids, dtype=torch.long),
+        "ngram_offsets": torch.tensor(offsets, dtype=torch.long),
+    }
+    if with_tags:
+        batch["tags"] = tags
+    return batch
+
+
+def spans_from_tags(sentenced: SentencedBulletin, tags: Sequence[int]) -> list[tuple[int, int]]:
+    """Tagged sentences → trimmed unit spans in the ORIGINAL text; fragments shorter than a case are dropped."""
+    norm = sentenced.normalized.text
+    spans = []
+    for first, last in decode_tags(list(tags)):
+        start, end = sentenced.sentences[first].start, sentenced.sentences[last].end
+        segment = norm[start:end]
+        start += len(segment) - len(segment.lstrip())
+        end -= len(segment) - len(segment.rstrip())
+        if end - start >= MIN_CASE_CHARS:
+            spans.append(sentenced.normalized.to_original(start, end))
+    return spans
+
+
+class LearnedSegmenter:
+    """Loads a trained tagger and segments bulletins with it; the same call shape as ``segment_bulletin``."""
+
+    def __init__(self, tagger: SentenceTagger, vectors: TokenVectors, meta: dict, path: str = "") -> None:
+        self.tagger = tagger.eval()
+        self.vectors = vectors
+        self.meta = meta
+        self.name = path or "learned"
+
+    @classmethod
+    def load(cls, directory: str | Path) -> LearnedSegmenter:
+        """Raises ModelError for a missing, incomplete or corrupt segmenter directory, or other features."""
+        directory = Path(directory)
+        meta_path, weights_path = directory / META_NAME, directory / WEIGHTS_NAME
+        if not meta_path.is_file() or not weights_path.is_file():
+            raise ModelError(f"{directory} is not a segmenter: {META_NAME} and {WEIGHTS_NAME} are needed")
+        try:
+            meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+            shape = TaggerShape(**meta["shape"])
+            state = load_file(str(weights_path))
+        except (yaml.YAMLError, OSError, UnicodeDecodeError, KeyError, TypeError, SafetensorError) as err:
+            raise ModelError(f"segmenter {directory} is corrupt: {err}") from err
+        if tuple(meta.get("features", ())) != FEATURE_NAMES:
+            raise ModelError(f"segmenter {directory} was trained on other sentence features; retrain it")
+        tagger = SentenceTagger(shape)
+        try:
+            tagger.load_state_dict(state)
+        except RuntimeError as err:
+            raise ModelError(f"segmenter {directory} weights do not fit its config: {err}") from err
+        return cls(tagger, TokenVectors(meta["base_model"]), meta, str(directory))
+
+    def save(self, directory: str | Path, summary: dict | None = None) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in self.tagger.state_dict().items()}, str(directory / WEIGHTS_NAME))
+        meta = self.meta | {"shape": asdict(self.tagger.shape), "features": list(FEATURE_NAMES)}
+        meta |= {"versions": library_versions(), "summary": summary or self.meta.get("summary", {})}
+        (directory / META_NAME).write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), "utf-8")
+
+    def encode(self, text: str, start: int = 0) -> EncodedBulletin:
+        return encode_bulletin(sentence_bulletin(text, start), self.vectors, self.tagger.shape.ngram_buckets)
+
+    @torch.inference_mode()
+    def tag(self, bulletins: Sequence[EncodedBulletin]) -> list[list[int]]:
+        """Most likely tag of every sentence; empty bulletins get no tags."""
+        filled = [b for b in bulletins if b.sentenced.sentences]
+        predicted = iter(self._argmax(filled) if filled else [])
+        return [next(predicted) if b.sentenced.sentences else [] for b in bulletins]
+
+    def _argmax(self, bulletins: Sequence[EncodedBulletin]) -> list[list[int]]:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # a bulletin is a few dozen sentences: more threads only wait on each other
+        try:
+            logits = self.tagger(collate(bulletins))
+        finally:
+            torch.set_num_threads(threads)
+        best = logits.argmax(dim=-1)
+        return [best[row, : len(b.sentenced.sentences)].tolist() for row, b in enumerate(bulletins)]
+
+    def segment(self, text: str, source: str = "", start: int = 0) -> list[CaseUnit]:
+        """Case units of one bulletin, offsets into ``text`` (``unit.text == text[unit.start:unit.end]``)."""
+        return self.segment_many([(text, source, start)])[0]
+
+    def segment_many(self, bulletins: Sequence[tuple[str, str, int]], batch_size: int = 16) -> list[list[CaseUnit]]:
+        """Several bulletins ``(text, source, body_start)`` tagged in batches (faster than one at a time)."""
+        out: list[list[CaseUnit]] = []
+        for begin in range(0, len(bulletins), batch_size):
+            chunk = bulletins[begin : begin + batch_size]
+            encoded = [self.encode(text, start) for text, _, start in chunk]
+            for (text, source, _), bulletin, tags in zip(chunk, encoded, self.tag(encoded), strict=True):
+                spans = spans_from_tags(bulletin.sentenced, tags)
+                out.append([CaseUnit(source, i, s, e, text[s:e]) for i, (s, e) in enumerate(spans, start=1)])
+        return out

@@ -1,0 +1,78 @@
+"""``penalty cv --task segment``: the learned segmenter and the rules on the same bulletin-grouped folds.
+
+Why this exists: the rule segmenter was written while reading real bulletins, so only folds it never saw, scored
+beside a tagger trained without them, say which segmenter to make the default. Every fold trains a fresh tagger on
+the configured training data (authored corpus, rendered layouts) plus the other folds' real bulletins, with early
+stopping on a grouped share of those, and scores both segmenters on its own bulletins; figures are pooled over all
+folds (micro-averaged, as ``eval.segmentation`` does) and given per fold.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from data.labels import LabelSet
+from data.segment import segment_bulletin
+from eval.segmentation import match_spans, segmentation_scores
+from models.segmenter import TokenVectors, spans_from_tags
+from training.config import RunConfig
+from training.splits import grouped_folds
+from training.train_segmenter import (
+    MIN_IOU,
+    Example,
+    annotated_sources,
+    encode_examples,
+    fit_tagger,
+    layout_sources,
+    split_examples,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def cross_validate_segmenter(config: RunConfig, data: list[str], folds: int, output_dir: str) -> dict:
+    """Grouped k-fold CV of the learned segmenter against the rules on the annotated directories ``data``."""
+    label_set = LabelSet.load(config.data.label_set)
+    options = config.segmenter
+    vectors = TokenVectors(config.model.base_model)
+    buckets, weight = options.ngram_buckets, float(config.data.real_oversample)
+    real = encode_examples(annotated_sources(data, label_set, real=True), vectors, buckets, weight)
+    base_sources = annotated_sources(config.data.train, label_set)
+    base = encode_examples(
+        base_sources + layout_sources(options.layout_pages, config.training.seed), vectors, buckets, 1.0
+    )
+    pooled: dict[str, list] = {"learned": [], "rules": []}
+    per_fold = []
+    for fold, (train_index, test_index) in enumerate(grouped_folds(real, folds, config.training.seed), start=1):
+        test = [real[i] for i in test_index]
+        train, validation = split_examples(
+            base + [real[i] for i in train_index], config.data.real_validation_fraction, config.training.seed
+        )
+        segmenter, _ = fit_tagger(config, vectors, train, validation, Path(output_dir) / f"fold-{fold}")
+        results = {"learned": _learned(segmenter, test), "rules": _rules(test)}
+        for name, rows in results.items():
+            pooled[name].extend(rows)
+        per_fold.append({"fold": fold, "bulletins": len(test)} | {n: _rounded(r) for n, r in results.items()})
+        logger.info("segmenter CV fold %d: %s", fold, per_fold[-1])
+    return {"folds": per_fold, "pooled": {name: _rounded(rows) for name, rows in pooled.items()}, "data": data}
+
+
+def _learned(segmenter, test: list[Example]) -> list[tuple[int, int, list]]:
+    rows = []
+    for example, tags in zip(test, segmenter.tag([e.encoded for e in test]), strict=True):
+        predicted = spans_from_tags(example.encoded.sentenced, tags)
+        rows.append((len(predicted), len(example.gold), match_spans(predicted, example.gold, MIN_IOU)))
+    return rows
+
+
+def _rules(test: list[Example]) -> list[tuple[int, int, list]]:
+    rows = []
+    for example in test:
+        predicted = [(u.start, u.end) for u in segment_bulletin(example.text, example.name, example.body_start)]
+        rows.append((len(predicted), len(example.gold), match_spans(predicted, example.gold, MIN_IOU)))
+    return rows
+
+
+def _rounded(rows: list) -> dict:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in segmentation_scores(rows).items()}
