@@ -134,6 +134,7 @@ def export_onnx(
     extra = {
         "windows": windows,
         "rule_fusion": meta.get("rule_fusion") or {},
+        "rule_rates": meta.get("rule_rates") or {},
         "calibration": meta.get("calibration") or {},
         "export": export,
     }

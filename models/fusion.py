@@ -3,6 +3,11 @@
 Why: the rules read statutes and disposal words that a model trained on a few thousand authored units can miss on real
 text, while the model reads conduct the cue lists never name. The weights are tuned on the validation split at
 training time (never on evaluation data) and stored in ``penalty.yaml``; ``w = 1`` is the model alone.
+
+The rules' penalty scores are constants (0.95 when a cue fires, else 0.05), so any blend with ``w`` below about 0.45
+is the rules' vote. Where real annotated units were trained on, each penalty's constants are replaced by the rates
+seen there (``rule_rates``: how often the penalty is gold when its cue fires and when it does not): a cue that is
+often wrong on real text then scores lower and the network can outvote it, a reliable cue keeps its say.
 """
 
 from __future__ import annotations
@@ -28,17 +33,27 @@ def blend(model: LabelScores, rules: LabelScores, weights: dict[str, float]) -> 
     )
 
 
+def rate_rules(rules: LabelScores, rates: dict[str, list[float]]) -> LabelScores:
+    """The rules' scores with each rated penalty's constant replaced by its rate: ``rates[label]`` is
+    ``[P(gold | no cue), P(gold | cue fired)]``; unrated labels keep their constants."""
+    penalties = {
+        label: rates[label][score >= 0.5] if label in rates else score for label, score in rules.penalties.items()
+    }
+    return LabelScores(offense=rules.offense, penalties=penalties, party=rules.party)
+
+
 class FusedLabeler:
     """A labeler whose scores are blended with the rule baseline's; behaves like the labeler it wraps."""
 
-    def __init__(self, labeler, weights: dict[str, float]) -> None:
+    def __init__(self, labeler, weights: dict[str, float], rule_rates: dict[str, list[float]] | None = None) -> None:
         self.labeler = labeler
         self.label_set: LabelSet = labeler.label_set
         self.model_type = labeler.model_type
         self.weights = weights
+        self.rule_rates = rule_rates or {}
         self.rules = RuleLabeler(self.label_set)
 
     def score_texts(self, texts: list[str]) -> list[LabelScores]:
         learned = self.labeler.score_texts(texts)
-        rules = self.rules.score_texts(texts)
+        rules = [rate_rules(r, self.rule_rates) for r in self.rules.score_texts(texts)]
         return [blend(a, b, self.weights) for a, b in zip(learned, rules, strict=True)]

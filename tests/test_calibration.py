@@ -118,3 +118,18 @@ def test_review_figures_score_only_the_unflagged_units(label_set):
     figures = review_figures(np.array([False, True]), np.array([True, True]), arrays)
     assert figures["flagged_share"] == 0.5
     assert figures["unflagged_offense_accuracy"] == float(right.offense == "hacking")
+
+
+def test_rule_rates_replace_the_constants_and_shrink_towards_them(label_set):
+    from models.fusion import rate_rules
+    from training.calibration import fit_rule_rates
+
+    texts = ["某公司未备案。对其处以警告。"] * 6
+    rules = RuleLabeler(label_set).score_texts(texts)
+    assert rules[0].penalties["warning"] > 0.5  # the cue fires
+    gold = [GoldCase(doc="d", text=t, offense="filing", penalties=("warning",) if i < 3 else ()) for i, t in
+            enumerate(texts)]  # fmt: skip
+    rates = fit_rule_rates(gold, rules)
+    assert 0.5 < rates["warning"][1] < 0.95  # right half the time: lower, but shrunk towards 0.95
+    assert rate_rules(rules[0], rates).penalties["warning"] == rates["warning"][1]
+    assert rate_rules(rules[0], {}).penalties == rules[0].penalties

@@ -1,5 +1,5 @@
-"""Fit the confidence side of a model (models/calibration.py) on validation data only: temperatures, then the
-``needs_review`` band."""
+"""Fit the confidence side of a model on held-apart data: the rules' penalty rates (models/fusion.py) on the real
+training units, temperatures and the ``needs_review`` band (models/calibration.py) on validation."""
 
 from __future__ import annotations
 
@@ -12,6 +12,29 @@ from models.predictor import DEFAULT_THRESHOLD, Predictor
 _TEMPERATURES = np.round(np.exp(np.linspace(np.log(0.25), np.log(8.0), 71)), 4)
 _MARGINS = np.round(np.arange(0.0, 0.51, 0.05), 2)
 _PENALTY_BANDS = np.round(np.arange(0.0, 0.41, 0.05), 2)
+# Rule rates are shrunk towards the rules' constants by this many pseudo-units: a cue seen firing twice keeps most of
+# its 0.95, one seen fifty times gets its own rate.
+_RATE_PRIOR = 4.0
+
+
+def fit_rule_rates(cases: list[GoldCase], rules: list[LabelScores]) -> dict[str, list[float]]:
+    """Per penalty, ``[P(gold | no cue), P(gold | cue fired)]`` of the rule labeler on ``cases`` (complete units),
+    shrunk towards its constants (0.05, 0.95) so that a cue rarely seen keeps the rules' vote.
+
+    Fit on the real training units: the rules were not fitted to them, and validation stays free for fusion weights.
+    """
+    complete = [(g, r) for g, r in zip(cases, rules, strict=True) if g.complete]
+    if not complete:
+        return {}
+    rates = {}
+    for label in complete[0][1].penalties:
+        fired = np.array([r.penalties[label] >= 0.5 for _, r in complete])
+        gold = np.array([label in g.penalties for g, _ in complete])
+        rates[label] = [
+            round(float((gold[fired == on].sum() + _RATE_PRIOR * prior) / ((fired == on).sum() + _RATE_PRIOR)), 4)
+            for on, prior in ((False, 0.05), (True, 0.95))
+        ]
+    return rates
 
 
 def fit_calibration(

@@ -18,8 +18,9 @@ def tune_fusion(
     """Per task, the model weight with the best validation score (offense macro-F1, penalty micro-F1 at 0.5, party
     accuracy).
 
-    Ties go to the smaller model weight: the validation split is authored text like the training data, so a tie says
-    the model adds nothing there, while the rules' cue words are what carries over to real bulletins.
+    Ties go to the smaller model weight: a tie says the model adds nothing on validation (real units when training
+    had some, else authored text like the training data), while the rules' cue words are known to carry over to real
+    bulletins.
     """
     weights = {}
     for task in TASKS:

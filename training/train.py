@@ -28,11 +28,11 @@ from data.labels import LabelSet
 from data.types import GoldCase
 from eval.metrics import unit_metrics
 from models.calibration import Calibration
-from models.fusion import FusedLabeler, blend
+from models.fusion import FusedLabeler, blend, rate_rules
 from models.predictor import Predictor
 from models.rules import RuleLabeler
 from models.store import write_meta
-from training.calibration import fit_calibration
+from training.calibration import fit_calibration, fit_rule_rates
 from training.card import write_model_card
 from training.config import CONFIG_NAME, RunConfig
 from training.fusion import tune_fusion
@@ -98,14 +98,19 @@ def train(
     }
     thresholds: dict[str, float] = {}
     fusion: dict[str, float] = {}
+    rule_rates: dict[str, list[float]] = {}
     calibration = Calibration()
     if validation:
         texts = [c.text for c in validation]
         scores = predictor.labeler.score_texts(texts)
         if config.model.rule_fusion:
-            rules = RuleLabeler(label_set).score_texts(texts)
+            rule_labeler = RuleLabeler(label_set)
+            if real_train:
+                rule_rates = fit_rule_rates(real_train, rule_labeler.score_texts([c.text for c in real_train]))
+                logger.info("rule penalty rates [no cue, cue] on the real training units: %s", rule_rates)
+            rules = [rate_rules(r, rule_rates) for r in rule_labeler.score_texts(texts)]
             fusion = tune_fusion(validation, scores, rules, label_set)
-            predictor.labeler = FusedLabeler(predictor.labeler, fusion)
+            predictor.labeler = FusedLabeler(predictor.labeler, fusion, rule_rates)
             scores = [blend(a, b, fusion) for a, b in zip(scores, rules, strict=True)]
             logger.info("rule fusion weights (share of the model, tuned on validation): %s", fusion)
         thresholds = tune_thresholds(validation, scores, label_set.penalties)
@@ -121,7 +126,13 @@ def train(
         summary["validation"]["flagged_share"] = round(float(np.mean([p.needs_review for p in predictions])), 4)
     config.save(out / CONFIG_NAME)
     windows = {"max_length": config.data.max_length, "stride": config.data.stride}
-    extra = {"windows": windows, "rule_fusion": fusion, "calibration": calibration.to_dict(), "summary": summary}
+    extra = {
+        "windows": windows,
+        "rule_fusion": fusion,
+        "rule_rates": rule_rates,
+        "calibration": calibration.to_dict(),
+        "summary": summary,
+    }
     write_meta(out, config.model.model_type, label_set, thresholds, extra)
     write_model_card(out, config, label_set, summary)
     logger.info("saved %s model to %s (%.0f s)", config.model.model_type, out, summary["train_seconds"])
