@@ -312,3 +312,20 @@ def load_cases(specs: Iterable[str], label_set: LabelSet) -> tuple[list[GoldCase
         cases.extend(loaded.cases)
         problems.extend(loaded.problems)
     return cases, problems
+
+
+def load_valid_cases(specs: list[str], label_set: LabelSet) -> list[GoldCase]:
+    """All cases of the given files/directories, for training: any problem stops the run.
+
+    Why strict: a model trained on silently thinned data cannot be reproduced from its config.
+
+    Raises:
+        AnnotationError: a file has invalid records (the first 50 listed), or there is no case at all.
+    """
+    cases, problems = load_cases(specs, label_set)
+    if problems:
+        listed = "\n  ".join(problems[:50])
+        raise AnnotationError(f"{len(problems)} invalid annotation(s); fix them or drop the file:\n  {listed}")
+    if not cases:
+        raise AnnotationError(f"no case units found in {specs}")
+    return cases

@@ -25,7 +25,8 @@ from data.versions import library_versions
 from eval.bootstrap import CONFIDENCE, bootstrap_intervals, group_rows, resampled_rows
 from eval.evalset import EvalSet, load_eval_set
 from eval.metrics import CaseArrays, encode_cases, headline_metrics, reliability_bins, unit_metrics
-from eval.report import comparison_tables, write_reports
+from eval.report import comparison_tables
+from eval.report_files import write_reports
 from eval.segmentation import match_spans, segmentation_scores
 from eval.slices import SLICE_FIGURES, case_slices
 

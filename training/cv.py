@@ -14,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from data.formats import load_valid_cases
 from data.labels import LabelSet
 from data.types import GoldCase, Prediction
 from eval.metrics import HEADLINE_METRICS, unit_metrics
 from models.predictor import Predictor
 from training.config import RunConfig
 from training.splits import grouped_folds
-from training.train import _load_valid, train
+from training.train import train
 
 logger = logging.getLogger(__name__)
 HEADLINE = (*(k for k in HEADLINE_METRICS if k != "offense_ece"), "penalty_exact_match")
@@ -48,8 +49,8 @@ def cross_validate(
         ``{"folds": [...], "pooled": {model: metrics}, "mean": {model: metrics}, "note": ...}``.
     """
     label_set = LabelSet.load(config.data.label_set)
-    cases = _load_valid(data, label_set)
-    extra = _load_valid(config.data.train, label_set) if add_train_data else []
+    cases = load_valid_cases(data, label_set)
+    extra = load_valid_cases(config.data.train, label_set) if add_train_data else []
     predictions: dict[str, list[Prediction | None]] = {}
     ordered: list[GoldCase] = []
     per_fold = []
