@@ -54,15 +54,42 @@ def _metric(config: str):
     return evaluate.load(str(_METRIC_DIR), config)
 
 
-def single_label_scores(gold: Sequence[str], predicted: Sequence[str | None], labels: Sequence[str]) -> dict:
-    """Accuracy, F1s, per-label figures and confusion matrix; a ``None`` prediction is wrong whatever the gold."""
+def present_macro_f1(per_label_f1: np.ndarray, present: np.ndarray) -> float:
+    """The project's one macro-F1: the mean F1 of the labels present in gold or predictions, 0.0 when none is.
+
+    Why not every label of the set: a label neither annotated nor predicted in a sample says nothing about the model,
+    and averaging it in as 0 would tie the figure to the size of the label set (16 offenses) instead of the data.
+    Training validation, fusion tuning, ``penalty evaluate``, CV and the bootstrap all come here.
+    """
+    return float(per_label_f1[present].mean()) if present.any() else 0.0
+
+
+def offense_macro_f1(gold: Sequence[str], predicted: Sequence[str | None], labels: Sequence[str]) -> float:
+    """Offense macro-F1 (``present_macro_f1``) of label names; a ``None`` prediction is wrong whatever the gold."""
+    gold_ids, predicted_ids = _label_ids(gold, predicted, labels)
+    return _offense_macro_f1(np.array(gold_ids), np.array(predicted_ids), len(labels))
+
+
+def _offense_macro_f1(gold: np.ndarray, predicted: np.ndarray, n_labels: int) -> float:
+    labels = np.arange(n_labels)
+    f1 = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)[2]
+    return present_macro_f1(f1, np.isin(labels, np.concatenate([gold, predicted])))
+
+
+def _label_ids(
+    gold: Sequence[str], predicted: Sequence[str | None], labels: Sequence[str]
+) -> tuple[list[int], list[int]]:
     index = {label: i for i, label in enumerate(labels)}
     missing = len(labels)  # an id outside the label set: counted wrong, never a label of its own
-    return _metric("single").compute(
-        references=[index[g] for g in gold],
-        predictions=[index.get(p, missing) if p is not None else missing for p in predicted],
-        num_labels=len(labels),
-    )
+    return [index[g] for g in gold], [index.get(p, missing) if p is not None else missing for p in predicted]
+
+
+def single_label_scores(gold: Sequence[str], predicted: Sequence[str | None], labels: Sequence[str]) -> dict:
+    """Accuracy, F1s, per-label figures and confusion matrix; a ``None`` prediction is wrong whatever the gold."""
+    references, predictions = _label_ids(gold, predicted, labels)
+    scores = _metric("single").compute(references=references, predictions=predictions, num_labels=len(labels))
+    present = np.isin(np.arange(len(labels)), references + predictions)
+    return scores | {"macro_f1": present_macro_f1(np.array(scores["per_label"]["f1"]), present)}
 
 
 def multilabel_scores(
@@ -75,9 +102,10 @@ def multilabel_scores(
     def indicator(sets: Sequence[frozenset[str]]) -> list[list[int]]:
         return [[int(label in s) for label in labels] for s in sets]
 
-    return _metric("multilabel").compute(
-        references=indicator(gold), predictions=indicator(predicted), num_labels=len(labels)
-    )
+    references, predictions = indicator(gold), indicator(predicted)
+    scores = _metric("multilabel").compute(references=references, predictions=predictions, num_labels=len(labels))
+    present = (np.sum(references, axis=0) + np.sum(predictions, axis=0)) > 0
+    return scores | {"macro_f1": present_macro_f1(np.array(scores["per_label"]["f1"]), present)}
 
 
 def _case_correctness(gold: Sequence[CaseLabels], predicted: Sequence[CaseLabels], label_set: LabelSet) -> dict:
@@ -214,8 +242,8 @@ def encode_cases(gold: Sequence[GoldCase], predicted: Sequence[Prediction | None
 def headline_metrics(cases: CaseArrays) -> dict[str, float]:
     """The ``HEADLINE_METRICS`` of some cases, straight from scikit-learn: fast enough for a thousand resamples.
 
-    Definitions are those of ``compute_metrics`` and ``eval/case_metrics`` (macro-F1 averages the labels present in
-    gold or predictions); ``tests/test_harness.py`` checks that both give the same figures.
+    Definitions are those of ``compute_metrics`` (macro-F1: ``present_macro_f1``); ``tests/test_harness.py`` checks
+    that both give the same figures.
     """
     if not len(cases.offense_gold):
         return dict.fromkeys(HEADLINE_METRICS, 0.0)
@@ -225,13 +253,10 @@ def headline_metrics(cases: CaseArrays) -> dict[str, float]:
 
 
 def _headline_metrics(cases: CaseArrays) -> dict[str, float]:
-    labels = np.arange(cases.n_offenses)
     gold, predicted = cases.offense_gold, cases.offense_predicted
-    offense_f1 = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)[2]
-    present = np.isin(labels, np.concatenate([gold, predicted]))
     scores = {
         "offense_accuracy": float(np.mean(gold == predicted)),
-        "offense_macro_f1": float(offense_f1[present].mean()) if present.any() else 0.0,
+        "offense_macro_f1": _offense_macro_f1(gold, predicted, cases.n_offenses),
         "penalty_micro_f1": 0.0,
         "penalty_macro_f1": 0.0,
     }
@@ -245,7 +270,7 @@ def _headline_metrics(cases: CaseArrays) -> dict[str, float]:
         scores["penalty_micro_f1"] = float(
             f1_score(penalties_gold, penalties_predicted, average="micro", zero_division=0)
         )
-        scores["penalty_macro_f1"] = float(penalty_f1[present].mean()) if present.any() else 0.0
+        scores["penalty_macro_f1"] = present_macro_f1(penalty_f1, present)
     scores |= {name: float(np.mean(correct)) for name, correct in cases.correct.items()}
     found = ~np.isnan(cases.offense_confidence)
     scores["offense_ece"] = expected_calibration_error(cases.offense_confidence[found], (gold == predicted)[found])

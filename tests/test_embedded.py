@@ -156,6 +156,7 @@ def test_weights_load_without_gaps(model_dir: Path) -> None:
     assert set(info["missing_keys"]) == {"pooler.dense.weight", "pooler.dense.bias"} and not info["unexpected_keys"]
 
 
+@pytest.mark.slow
 def test_embeddings_match_the_engine(model_dir: Path, tokenizer, engine) -> None:
     import torch
     from transformers import BertModel

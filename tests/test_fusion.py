@@ -25,3 +25,15 @@ def test_fusion_tie_keeps_rules_and_a_better_model_wins(label_set: LabelSet) -> 
     weights = tune_fusion(gold, learned, rules, label_set)
     assert weights["party"] == 0.0
     assert weights["offense"] >= 0.5  # the smallest weight at which the model outvotes the rules
+
+
+def test_fusion_scores_offense_with_the_harness_macro_f1(label_set: LabelSet) -> None:
+    # Gold hacking, filing. The rules say hacking twice; the model says hacking, then other (absent from gold).
+    # Macro-F1 over the labels present (eval.metrics.present_macro_f1, as penalty evaluate reports it):
+    #   rules' vote:  hacking F1 2/3, filing 0        -> 1/3
+    #   model's vote: hacking F1 1, filing 0, other 0 -> 1/3   a tie, so the smaller weight, 0.0, is kept.
+    # Averaged over all 16 labels instead, the model's vote would win (1/16 > (2/3)/16) from weight 0.5 on.
+    gold = [GoldCase("d", "甲", "hacking", ()), GoldCase("e", "乙", "filing", ())]
+    learned = [_scores(label_set, "hacking", "individual", 0.9), _scores(label_set, "other", "individual", 0.9)]
+    rules = [_scores(label_set, "hacking", "individual", 0.8), _scores(label_set, "hacking", "individual", 0.8)]
+    assert tune_fusion(gold, learned, rules, label_set)["offense"] == 0.0

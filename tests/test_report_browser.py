@@ -54,6 +54,7 @@ def _browser_view(html_path: Path, chromium) -> dict:
     return json.loads(match.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
 
 
+@pytest.mark.slow
 def test_report_browser_loads_every_figure_and_table(report_html, chromium):
     seen = _browser_view(report_html, chromium)
     assert seen["charset"] == "UTF-8" and "rules" in seen["title"]

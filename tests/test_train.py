@@ -24,6 +24,7 @@ def _config(tmp_path: Path, tiny_overrides, *overrides: str):
     return load_config(None, tiny_overrides(tmp_path / "model", *steps, *overrides))
 
 
+@pytest.mark.slow
 def test_train_bert_saves_a_self_contained_model_directory(tmp_path, tiny_overrides):
     result = train(_config(tmp_path, tiny_overrides))
     names = {p.name for p in result.model_dir.iterdir()}
@@ -75,6 +76,7 @@ def test_predictor_refuses_missing_and_corrupt_model_directories(tmp_path):
         Predictor.from_pretrained(tmp_path / "empty")
 
 
+@pytest.mark.slow
 def test_predictor_refuses_model_with_truncated_weights(tmp_path, tiny_overrides):
     model_dir = train(_config(tmp_path, tiny_overrides, "--training.max_steps", "1")).model_dir
     weights = model_dir / "model.safetensors"
@@ -98,6 +100,7 @@ def _train_command(out: Path, tiny_overrides, *extra: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_train_resume_after_kill_matches_uninterrupted_run(tmp_path, tiny_overrides):
     env = os.environ | {"PYTHONHASHSEED": "0"}
     root = Path(__file__).resolve().parent.parent

@@ -136,6 +136,7 @@ def live_server(predictor):
     thread.join(timeout=10)
 
 
+@pytest.mark.slow
 def test_web_page_highlights_case_units_in_headless_chromium(live_server, chromium, tmp_path):
     flags = ["--window-size=1400,1000", "--virtual-time-budget=10000"]
     url = f"{live_server}/?demo=1"  # the page fills in its sample bulletin and submits it

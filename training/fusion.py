@@ -7,6 +7,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from data.labels import LabelSet
 from data.types import GoldCase, LabelScores
+from eval.metrics import offense_macro_f1
 from models.fusion import TASKS, blend
 
 _GRID = np.round(np.arange(0.0, 1.01, 0.1), 2)
@@ -40,9 +41,7 @@ def _score(
     mixed = [blend(a, b, {task: w}) for a, b in zip(learned, rules, strict=True)]
     if task == "offense":
         predicted = [max(m.offense, key=m.offense.get) for m in mixed]
-        return f1_score(
-            [g.offense for g in gold], predicted, average="macro", labels=list(label_set.offenses), zero_division=0
-        )
+        return offense_macro_f1([g.offense for g in gold], predicted, label_set.offenses)  # as penalty evaluate
     if task == "party":
         return accuracy_score([g.party for g in gold], [max(m.party, key=m.party.get) for m in mixed])
     complete = [i for i, g in enumerate(gold) if g.complete]

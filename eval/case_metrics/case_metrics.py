@@ -16,8 +16,8 @@ from sklearn.metrics import (
 )
 
 _DESCRIPTION = (
-    "Accuracy, micro/macro/weighted F1, per-label P/R/F1/support, confusion matrix (single); "
-    "micro/macro F1, subset exact match, Hamming loss, per-label figures (multilabel)."
+    "Accuracy, micro/weighted F1, per-label P/R/F1/support, confusion matrix (single); "
+    "micro/weighted F1, subset exact match, Hamming loss, per-label figures (multilabel)."
 )
 _KWARGS_DESCRIPTION = """
 Args:
@@ -55,9 +55,10 @@ class CaseMetrics(evaluate.Metric):
         precision, recall, f1, support = precision_recall_fscore_support(
             y_true, y_pred, labels=label_ids, zero_division=0
         )
+        # Macro-F1 is not computed here: eval.metrics.present_macro_f1 is its one definition, applied to per_label.
         scores = {
             f"{average}_f1": float(f1_score(y_true, y_pred, average=average, labels=label_ids, zero_division=0))
-            for average in ("micro", "macro", "weighted")
+            for average in ("micro", "weighted")
         }
         scores["per_label"] = {
             "precision": precision.tolist(),
@@ -68,12 +69,7 @@ class CaseMetrics(evaluate.Metric):
         if self.config_name == "multilabel":
             scores["exact_match"] = float(accuracy_score(y_true, y_pred))
             scores["hamming_loss"] = float(hamming_loss(y_true, y_pred))
-            # Macro-F1 over labels present in gold or predictions: a label nobody has says nothing about the model.
-            present = (y_true.sum(axis=0) + y_pred.sum(axis=0)) > 0
-            scores["macro_f1"] = float(f1[present].mean()) if present.any() else 0.0
         else:
             scores["accuracy"] = float(accuracy_score(y_true, y_pred))
-            present = np.isin(labels, np.concatenate([y_true, y_pred]))
-            scores["macro_f1"] = float(f1[present].mean()) if present.any() else 0.0
             scores["confusion_matrix"] = confusion_matrix(y_true, y_pred, labels=labels).tolist()
         return scores
