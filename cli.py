@@ -196,6 +196,24 @@ def run_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def config_keys_help() -> str:
+    """Every ``--section.key`` override of ``train`` and ``cv``, with its default and the help text its dataclass
+    field carries (training/config.py), so ``--help`` lists what a config file may set."""
+    import dataclasses
+
+    from training.config import RunConfig
+
+    lines = ["configuration keys (--section.key VALUE overrides configs/default.yaml; [dataclass default]):"]
+    defaults = RunConfig()
+    for section in dataclasses.fields(defaults):
+        values = getattr(defaults, section.name)
+        for option in dataclasses.fields(values):
+            default = getattr(values, option.name)
+            lines.append(f"  --{section.name}.{option.name} [{default}]")
+            lines.append(f"      {option.metadata.get('help', '')}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="penalty", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -261,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
     sub.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
     task_option(sub)
+    sub.epilog = config_keys_help()
 
     sub = command(
         "evaluate",
@@ -293,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--output-dir", default="runs/cv", help="where fold models go")
     sub.add_argument("--add-train-data", action="store_true", help="train each fold on its bulletins plus data.train")
     task_option(sub)
+    sub.epilog = config_keys_help()
 
     sub = command(
         "export",

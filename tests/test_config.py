@@ -1,5 +1,8 @@
+import dataclasses
+
 import pytest
 
+from cli import main
 from training.config import DEFAULT_CONFIG, ConfigError, RunConfig, load_config
 
 
@@ -34,3 +37,13 @@ def test_config_saved_yaml_loads_back(tmp_path):
     config = load_config(None, ["--model.model_type", "tfidf"])
     config.save(tmp_path / "config.yaml")
     assert load_config(tmp_path / "config.yaml") == config
+
+
+def test_cli_train_help_lists_every_config_key_with_its_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())  # argparse may rewrap; compare word sequences
+    for section in dataclasses.fields(RunConfig):
+        for option in dataclasses.fields(getattr(RunConfig(), section.name)):
+            assert f"--{section.name}.{option.name} [" in shown
+            assert " ".join(option.metadata["help"].split()) in shown, option.name
