@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 
 from eval.figures import confusion_matrix_png, reliability_png
-from eval.report import MODE_TITLES, comparison_rows, format_figure, mode_caption, modes_of, slice_rows
+from eval.report import MODE_TITLES, comparison_rows, format_figure, mode_caption, modes_of, review_rows, slice_rows
 
 _CSS = """
 body { font-family: system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2em;
@@ -153,6 +153,10 @@ def render_html(result: dict) -> str:
     for mode in modes_of(result):
         parts.append(f"<h3>{_e(MODE_TITLES[mode])}</h3><p class='caption'>{_e(mode_caption(result, mode))}</p>")
         parts.append(f'<div class="scroll">{_table(*comparison_rows(result, mode), "comparison")}</div>')
+        parts.append(
+            "<p class='caption'>needs_review: share of found units flagged; figures of the unflagged units</p>"
+        )
+        parts.append(_table(*review_rows(result, mode), "comparison"))
     parts += [_model_section(name, entry, result) for name, entry in result["models"].items()]
     versions = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
     parts.append(f'<h2>Versions</h2><p class="note">{_e(versions)}</p></body></html>\n')
