@@ -10,9 +10,18 @@ from training.config import RunConfig
 
 
 def write_model_card(model_dir: Path, config: RunConfig, label_set: LabelSet, summary: dict) -> None:
-    """Write ``README.md``; its figures are on the validation split (the authored corpus unless configured)."""
+    """Write ``README.md``; its figures are on the validation split, which is labelled as what it is: the data that
+    chose the early-stopping checkpoint, thresholds and fusion weights, so the figures are optimistic."""
     validation = summary.get("validation", {})
-    authored = " (the authored corpus)" if config.data.train == ["corpus"] else ""
+    source = summary.get("validation_source") or (
+        "a split of the authored corpus" if config.data.train == ["corpus"] else "a split of the training data"
+    )
+    chosen = [
+        *(["the early-stopping checkpoint"] if config.model.model_type == "bert" else []),
+        "the penalty thresholds",
+        *(["the rule-fusion weights"] if config.model.rule_fusion else []),
+        "the calibration",
+    ]
     rows = "\n".join(f"| {k} | {validation[k]:.3f} |" for k in _HEADLINE if k in validation)
     text = f"""# penalty model: {config.model.model_type}
 
@@ -26,12 +35,14 @@ penalties ({len(label_set.penalties)} labels, multi-label) and the punished part
   (split grouped by bulletin, seed {config.training.seed})
 - Training time: {summary.get("train_seconds", 0):.0f} s
 
-## Validation figures
+## Validation figures (not held out)
 
-These come from the validation split of the training data{authored}.
-Authored-corpus figures are not quality claims; see the project README for figures on real bulletins.
+These come from the validation split ({source}), the same units that chose {", ".join(chosen[:-1])} and
+{chosen[-1]}: the model was tuned to score well on them, so they overstate how it does on new bulletins.
+For held-out figures run `penalty evaluate` on bulletins it never saw, or `penalty cv`; the project README reports
+figures on real bulletins.
 
-| metric | value |
+| metric | value on the tuning split |
 |---|---|
 {rows}
 
