@@ -114,7 +114,7 @@ def test_export_int8_scores_stay_close_to_pytorch(trained_dir, int8_dir):
 def test_export_int8_is_calibrated_on_the_models_training_data_and_smoothed(int8_dir):
     export = yaml.safe_load((int8_dir / "penalty.yaml").read_text(encoding="utf-8"))["export"]
     assert export["calibration"]["data"] == [UNITS]  # data.train of the fixture model's config.yaml
-    assert export["calibration"]["units"] > 0
+    assert export["calibration"]["units"] == len(Path(UNITS).read_text(encoding="utf-8").splitlines())  # all 8
     assert export["calibration"]["smoothed_linears"] == 4  # two feed-forward linears in each of the two layers
 
 
