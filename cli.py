@@ -196,7 +196,7 @@ def run_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def config_keys_help() -> str:
+def _describe_config_keys() -> str:
     """Every ``--section.key`` override of ``train`` and ``cv``, with its default and the help text its dataclass
     field carries (training/config.py), so ``--help`` lists what a config file may set."""
     import dataclasses
@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
     sub.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
     task_option(sub)
-    sub.epilog = config_keys_help()
+    sub.epilog = _describe_config_keys()
 
     sub = command(
         "evaluate",
@@ -312,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--output-dir", default="runs/cv", help="where fold models go")
     sub.add_argument("--add-train-data", action="store_true", help="train each fold on its bulletins plus data.train")
     task_option(sub)
-    sub.epilog = config_keys_help()
+    sub.epilog = _describe_config_keys()
 
     sub = command(
         "export",

@@ -64,7 +64,8 @@ def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[str | InputFa
     bulletins that are no regular file (a FIFO would block the read).
     """
     try:
-        entries = list(os.scandir(directory))
+        with os.scandir(directory) as listing:
+            entries = list(listing)
     except OSError as err:
         yield InputFailure(str(directory), f"cannot list directory ({err.strerror or err})")
         return
