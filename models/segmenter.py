@@ -1,15 +1,14 @@
-"""A learned case-unit segmenter: a bidirectional GRU tags each sentence as beginning, inside or outside a unit.
+"""A learned case-unit segmenter: each sentence of a bulletin is tagged as beginning, inside or outside a unit.
 
 Why sentences and not characters: labels.md splits units at sentence boundaries (``。``/``；``) and lines, so a
 sentence tagger can express every gold unit, and a bulletin is a few dozen sentences, which keeps it fast on a CPU.
 Each sentence is read as three things (``data.segment_features`` has the details):
 
-* what it says: the mean of the base encoder's input token embeddings (frozen, no transformer layers run), plus a
-  small learned bag of hashed character uni- and bigrams;
+* what it says: the mean of the base encoder's input token embeddings (frozen, no transformer layers run);
 * how it sits on the page: line kind, heading style, paragraph position, cues, the rule segmenter's decision;
-* its neighbours: the GRU reads the whole bulletin in both directions.
+* its neighbours: dilated convolutions over the sentence sequence, and the mean of the whole bulletin.
 
-A directory holds ``segmenter.safetensors`` (the GRU, the heads, the n-gram table) and ``segmenter.yaml`` (sizes,
+A directory holds ``segmenter.safetensors`` (the convolutions and the head) and ``segmenter.yaml`` (sizes,
 feature names, the base model whose embeddings it reads, versions, training summary); the 250k x 384 embedding
 matrix is not copied: it is read from the base model (``embedded`` by default, works offline).
 """
@@ -17,7 +16,6 @@ matrix is not copied: it is read from the base model (``embedded`` by default, w
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,8 +48,6 @@ class TaggerShape:
     hidden_size: int = 128
     layers: int = 4
     dropout: float = 0.2
-    ngram_buckets: int = 20000
-    ngram_dim: int = 32
     feature_count: int = len(FEATURE_NAMES)
 
 
@@ -67,10 +63,7 @@ class SentenceTagger(nn.Module):
     def __init__(self, shape: TaggerShape) -> None:
         super().__init__()
         self.shape = shape
-        self.ngrams = (
-            nn.EmbeddingBag(shape.ngram_buckets, shape.ngram_dim, mode="mean") if shape.ngram_buckets else None
-        )
-        inputs = shape.embedding_dim + shape.feature_count + (shape.ngram_dim if self.ngrams is not None else 0)
+        inputs = shape.embedding_dim + shape.feature_count
         width = shape.hidden_size
         self.project = nn.Sequential(nn.Linear(inputs, width), nn.GELU(), nn.Dropout(shape.dropout))
         self.convolutions = nn.ModuleList(
@@ -82,15 +75,8 @@ class SentenceTagger(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """``batch`` as ``collate`` builds it; returns logits ``[bulletins, sentences, 3]``."""
-        mask = batch["mask"]
-        parts = [batch["embeddings"], batch["features"]]
-        if self.ngrams is not None:
-            bags = self.ngrams(batch["ngram_ids"], batch["ngram_offsets"])
-            flat = torch.zeros(*mask.shape, bags.shape[-1], dtype=bags.dtype)
-            flat[mask] = bags
-            parts.append(flat)
-        keep = mask.unsqueeze(-1).float()
-        hidden = self.project(torch.cat(parts, dim=-1)) * keep
+        keep = batch["mask"].unsqueeze(-1).float()
+        hidden = self.project(torch.cat([batch["embeddings"], batch["features"]], dim=-1)) * keep
         for convolution, norm in zip(self.convolutions, self.norms, strict=True):
             update = convolution(hidden.transpose(1, 2)).transpose(1, 2)
             hidden = norm(hidden + self.dropout(nn.functional.gelu(update))) * keep
@@ -147,13 +133,6 @@ def _input_embeddings(base_model: str) -> tuple[PreTrainedTokenizerBase, np.ndar
     return tokenizer, encoder.get_input_embeddings().weight.detach().float().numpy().copy()
 
 
-def ngram_ids(text: str, buckets: int) -> list[int]:
-    """Hashed character uni- and bigrams (crc32: stable across processes, unlike ``hash``)."""
-    compact = "".join(text.split())
-    grams = list(compact) + [compact[i : i + 2] for i in range(len(compact) - 1)]
-    return [zlib.crc32(g.encode("utf-8")) % buckets for g in grams] or [0]
-
-
 @dataclass
 class EncodedBulletin:
     """A bulletin's sentences as model inputs (and, for training, their gold tags)."""
@@ -161,47 +140,58 @@ class EncodedBulletin:
     sentenced: SentencedBulletin
     embeddings: np.ndarray
     features: np.ndarray
-    ngrams: list[list[int]]
     tags: list[int] | None = None
 
 
-def encode_bulletin(sentenced: SentencedBulletin, vectors: TokenVectors, buckets: int) -> EncodedBulletin:
-    texts = sentenced.texts()
+def encode_bulletin(sentenced: SentencedBulletin, vectors: TokenVectors) -> EncodedBulletin:
     features = np.array([s.features for s in sentenced.sentences], dtype=np.float32).reshape(-1, len(FEATURE_NAMES))
-    ngrams = [ngram_ids(t, buckets) for t in texts] if buckets else []
-    return EncodedBulletin(sentenced, vectors.encode(texts), features, ngrams)
+    return EncodedBulletin(sentenced, vectors.encode(sentenced.texts()), features)
 
 
 def collate(bulletins: Sequence[EncodedBulletin], with_tags: bool = False) -> dict[str, torch.Tensor]:
-    """Pad bulletins to the longest one; n-gram bags are flattened in mask order for ``EmbeddingBag``."""
+    """Pad bulletins to the longest one; ``mask`` marks real sentences, ``tags`` -100 the padding."""
     longest = max(1, max(len(b.sentenced.sentences) for b in bulletins))
     dim, n_features = bulletins[0].embeddings.shape[1], len(FEATURE_NAMES)
     embeddings = torch.zeros(len(bulletins), longest, dim)
     features = torch.zeros(len(bulletins), longest, n_features)
     mask = torch.zeros(len(bulletins), longest, dtype=torch.bool)
     tags = torch.full((len(bulletins), longest), -100, dtype=torch.long)
-    ids: list[int] = []
-    offsets: list[int] = []
     for row, bulletin in enumerate(bulletins):
         n = len(bulletin.sentenced.sentences)
         embeddings[row, :n] = torch.from_numpy(bulletin.embeddings)
         features[row, :n] = torch.from_numpy(bulletin.features)
         mask[row, :n] = True
-        for gram_ids in bulletin.ngrams:
-            offsets.append(len(ids))
-            ids.extend(gram_ids)
         if with_tags and bulletin.tags is not None:
             tags[row, :n] = torch.tensor(bulletin.tags, dtype=torch.long)
-    batch = {
-        "embeddings": embeddings,
-        "features": features,
-        "mask": mask,
-        "ngram_ids": torch.tensor(ids, dtype=torch.long),
-        "ngram_offsets": torch.tensor(offsets, dtype=torch.long),
-    }
+    batch = {"embeddings": embeddings, "features": features, "mask": mask}
     if with_tags:
         batch["tags"] = tags
     return batch
+
+
+# Valid transitions: "inside" only continues a unit that began (or continues) right before it.
+_ALLOWED = np.array([[True, True, False], [True, True, True], [True, True, True]])  # [previous, next]
+
+
+def best_tags(log_probs: np.ndarray) -> list[int]:
+    """The most likely tag sequence in which every unit starts with "begin" (Viterbi over per-sentence scores).
+
+    Why not the per-sentence argmax: a sentence scored "inside" after an "outside" one is a unit the tagger is
+    unsure of; the sequence decision weighs opening a unit there against leaving the sentence out.
+    """
+    if len(log_probs) == 0:
+        return []
+    blocked = np.where(_ALLOWED, 0.0, -np.inf)
+    score = log_probs[0] + np.array([0.0, 0.0, -np.inf])
+    back = np.zeros((len(log_probs), len(TAGS)), dtype=np.int64)
+    for index in range(1, len(log_probs)):
+        candidates = score[:, None] + blocked  # [previous, next]
+        back[index] = candidates.argmax(axis=0)
+        score = candidates.max(axis=0) + log_probs[index]
+    tags = [int(score.argmax())]
+    for index in range(len(log_probs) - 1, 0, -1):
+        tags.append(int(back[index, tags[-1]]))
+    return tags[::-1]
 
 
 def spans_from_tags(sentenced: SentencedBulletin, tags: Sequence[int]) -> list[tuple[int, int]]:
@@ -258,7 +248,7 @@ class LearnedSegmenter:
         (directory / META_NAME).write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), "utf-8")
 
     def encode(self, text: str, start: int = 0) -> EncodedBulletin:
-        return encode_bulletin(sentence_bulletin(text, start), self.vectors, self.tagger.shape.ngram_buckets)
+        return encode_bulletin(sentence_bulletin(text, start), self.vectors)
 
     @torch.inference_mode()
     def tag(self, bulletins: Sequence[EncodedBulletin]) -> list[list[int]]:
@@ -271,11 +261,10 @@ class LearnedSegmenter:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # a bulletin is a few dozen sentences: more threads only wait on each other
         try:
-            logits = self.tagger(collate(bulletins))
+            log_probs = torch.log_softmax(self.tagger(collate(bulletins)), dim=-1).numpy()
         finally:
             torch.set_num_threads(threads)
-        best = logits.argmax(dim=-1)
-        return [best[row, : len(b.sentenced.sentences)].tolist() for row, b in enumerate(bulletins)]
+        return [best_tags(log_probs[row, : len(b.sentenced.sentences)]) for row, b in enumerate(bulletins)]
 
     def segment(self, text: str, source: str = "", start: int = 0) -> list[CaseUnit]:
         """Case units of one bulletin, offsets into ``text`` (``unit.text == text[unit.start:unit.end]``)."""

@@ -1,9 +1,11 @@
 """The learned segmenter: sentence tags, decoding, training, resuming, loading, and its place in the commands."""
 
+import itertools
 import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from safetensors.torch import load_file
 
@@ -13,7 +15,7 @@ from data.errors import ModelError
 from data.segment_features import FEATURE_NAMES, Sentence, decode_tags, sentence_bulletin, sentence_tags
 from eval.segmentation import match_spans
 from models.predictor import Predictor
-from models.segmenter import LearnedSegmenter
+from models.segmenter import LearnedSegmenter, best_tags
 from models.segmenters import RuleSegmenter, load_segmenter
 from training.config import load_config
 from training.train_segmenter import train_segmenter
@@ -35,6 +37,22 @@ def test_decode_tags_opens_units_at_begin_and_at_an_orphan_inside():
     assert decode_tags([0, 1, 2, 2, 0, 1, 1, 0]) == [(1, 3), (5, 5), (6, 6)]
     assert decode_tags([2, 2, 0, 0, 2]) == [(0, 1), (4, 4)]
     assert decode_tags([0, 0]) == []
+
+
+def test_best_tags_never_opens_a_unit_with_inside():
+    # per sentence log-probabilities of (outside, begin, inside)
+    scores = np.log(np.array([[0.6, 0.1, 0.3], [0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.5, 0.1, 0.4]]))
+
+    # argmax would give O I I O (a unit without a beginning); the best valid sequence, by brute force:
+    def valid(tags):
+        return tags[0] != 2 and all(not (a == 0 and b == 2) for a, b in itertools.pairwise(tags))
+
+    expected = max(
+        (t for t in itertools.product(range(3), repeat=4) if valid(t)),
+        key=lambda t: sum(scores[i, tag] for i, tag in enumerate(t)),
+    )
+    assert best_tags(scores) == list(expected) == [0, 1, 2, 0]
+    assert best_tags(np.zeros((0, 3))) == []
 
 
 def test_sentences_cover_the_body_and_map_back_to_the_original_text():
@@ -62,7 +80,7 @@ def _overrides(out: Path, annotated_dir: Path, tiny_base_dir: Path, *extra: str)
     return [
         "--data.train", f"[{annotated_dir}]", "--data.real", f"[{annotated_dir}]", "--data.real_validation_fraction",
         "0.25", "--model.base_model", str(tiny_base_dir), "--training.output_dir", str(out),
-        "--segmenter.layout_pages", "4", "--segmenter.hidden_size", "32", "--segmenter.ngram_buckets", "512",
+        "--segmenter.layout_pages", "4", "--segmenter.hidden_size", "32",
         "--segmenter.patience", "0", *extra,
     ]  # fmt: skip
 

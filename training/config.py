@@ -151,13 +151,11 @@ class SegmenterConfig:
     layout_pages: int = field(
         default=600, metadata={"help": "Synthetic pages rendered from authored units in real layouts (data.layouts)."}
     )
-    hidden_size: int = field(default=128, metadata={"help": "GRU width per direction."})
-    layers: int = field(default=2, metadata={"help": "Stacked bidirectional GRU layers."})
-    dropout: float = field(default=0.2, metadata={"help": "Dropout on the sentence inputs and the GRU output."})
-    ngram_buckets: int = field(
-        default=20000, metadata={"help": "Hashed character uni/bigram buckets per sentence; 0 = none."}
+    hidden_size: int = field(default=128, metadata={"help": "Width of the sentence vectors inside the tagger."})
+    layers: int = field(
+        default=4, metadata={"help": "Dilated convolutions over sentences (dilation 1, 2, 4, ...: context 2^N - 1)."}
     )
-    ngram_dim: int = field(default=32, metadata={"help": "Size of the n-gram bag vector."})
+    dropout: float = field(default=0.2, metadata={"help": "Dropout on the sentence inputs and between layers."})
     epochs: int = field(default=20, metadata={"help": "Passes over the training bulletins."})
     batch_size: int = field(default=8, metadata={"help": "Bulletins per batch."})
     learning_rate: float = field(default=2e-3, metadata={"help": "AdamW learning rate."})

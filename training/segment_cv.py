@@ -36,12 +36,10 @@ def cross_validate_segmenter(config: RunConfig, data: list[str], folds: int, out
     label_set = LabelSet.load(config.data.label_set)
     options = config.segmenter
     vectors = TokenVectors(config.model.base_model)
-    buckets, weight = options.ngram_buckets, float(config.data.real_oversample)
-    real = encode_examples(annotated_sources(data, label_set, real=True), vectors, buckets, weight)
+    weight = float(config.data.real_oversample)
+    real = encode_examples(annotated_sources(data, label_set, real=True), vectors, weight)
     base_sources = annotated_sources(config.data.train, label_set)
-    base = encode_examples(
-        base_sources + layout_sources(options.layout_pages, config.training.seed), vectors, buckets, 1.0
-    )
+    base = encode_examples(base_sources + layout_sources(options.layout_pages, config.training.seed), vectors, 1.0)
     pooled: dict[str, list] = {"learned": [], "rules": []}
     per_fold = []
     for fold, (train_index, test_index) in enumerate(grouped_folds(real, folds, config.training.seed), start=1):

@@ -87,13 +87,13 @@ def annotated_sources(
 
 
 def encode_examples(
-    sources: Sequence[tuple[str, str, int, list, bool]], vectors: TokenVectors, buckets: int, weight: float
+    sources: Sequence[tuple[str, str, int, list, bool]], vectors: TokenVectors, weight: float
 ) -> list[Example]:
     """Sentence, tag and encode bulletins (the slow step, done once per run or cross-validation)."""
     examples = []
     for name, text, body_start, spans, real in tqdm(sources, desc="encoding bulletins", mininterval=5):
         sentenced = sentence_bulletin(text, body_start)
-        encoded = encode_bulletin(sentenced, vectors, buckets)
+        encoded = encode_bulletin(sentenced, vectors)
         normalised = [(sentenced.normalized.to_normalized(s), sentenced.normalized.to_normalized(e)) for s, e in spans]
         encoded.tags = sentence_tags(sentenced.sentences, normalised)
         examples.append(Example(name, text, body_start, encoded, list(spans), weight if real else 1.0, real))
@@ -142,14 +142,15 @@ def fit_tagger(
 ) -> tuple[LearnedSegmenter, dict]:
     """Train the tagger; keep the epoch with the best validation F1 (the last one without validation)."""
     options = config.segmenter
+    # Batches of a few bulletins x a few dozen sentences: extra threads only wait on each other (and on whatever
+    # else the machine runs), so the tagger trains on one unless training.num_threads says otherwise.
+    torch.set_num_threads(config.training.num_threads or 1)
     torch.manual_seed(config.training.seed)
     shape = TaggerShape(
         embedding_dim=vectors.dim,
         hidden_size=options.hidden_size,
         layers=options.layers,
         dropout=options.dropout,
-        ngram_buckets=options.ngram_buckets,
-        ngram_dim=options.ngram_dim,
     )
     tagger = SentenceTagger(shape)
     optimizer = torch.optim.AdamW(tagger.parameters(), lr=options.learning_rate, weight_decay=0.01)
@@ -236,8 +237,6 @@ def _load_checkpoint(directory: Path, tagger: nn.Module, optimizer: torch.optim.
 def train_segmenter(config: RunConfig, resume: bool = False) -> tuple[Path, dict]:
     """Load data, train and save the segmenter into ``training.output_dir``; returns the directory and summary."""
     started = time.perf_counter()
-    if config.training.num_threads:
-        torch.set_num_threads(config.training.num_threads)
     label_set = LabelSet.load(config.data.label_set)
     vectors = TokenVectors(config.model.base_model)
     real_specs = [spec for spec in config.data.real if Path(spec).is_dir()]
@@ -246,12 +245,12 @@ def train_segmenter(config: RunConfig, resume: bool = False) -> tuple[Path, dict
     sources = annotated_sources(config.data.train, label_set)
     sources += annotated_sources(real_specs, label_set, real=True)
     sources += layout_sources(config.segmenter.layout_pages, config.training.seed)
-    buckets, weight = config.segmenter.ngram_buckets, float(config.data.real_oversample)
-    examples = encode_examples(sources, vectors, buckets, weight)
+    weight = float(config.data.real_oversample)
+    examples = encode_examples(sources, vectors, weight)
     if config.data.validation:
         train, validation = (
             examples,
-            encode_examples(annotated_sources(config.data.validation, label_set), vectors, buckets, 1.0),
+            encode_examples(annotated_sources(config.data.validation, label_set), vectors, 1.0),
         )
     else:
         fraction = config.data.real_validation_fraction if real_specs else config.data.validation_fraction
