@@ -41,23 +41,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "cpu_flag",
-    [
-        {"ACCELERATE_USE_CPU": "1"},
-        pytest.param(
-            {},
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="training.train builds TrainingArguments without use_cpu, so on a machine without CUDA "
-                "accelerate runs each torchrun process NOT_PARALLEL: two independent copies on the same batches "
-                "(issue 13); setting use_cpu=not torch.cuda.is_available() there makes this pass",
-            ),
-        ),
-    ],
-    ids=["ACCELERATE_USE_CPU=1", "as documented"],
-)
-def test_train_under_torchrun_syncs_two_cpu_processes(tmp_path, tiny_overrides, cpu_flag):
+def test_train_under_torchrun_syncs_two_cpu_processes(tmp_path, tiny_overrides):
     from safetensors.torch import load_file
 
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
@@ -89,7 +73,7 @@ def test_train_under_torchrun_syncs_two_cpu_processes(tmp_path, tiny_overrides, 
     ]
     root = Path(__file__).resolve().parent.parent
     inherited = {key: value for key, value in os.environ.items() if key != "ACCELERATE_USE_CPU"}
-    env = inherited | cpu_flag | {"OMP_NUM_THREADS": "1", "RANK_PROBE_DIR": str(tmp_path), "PYTHONPATH": str(root)}
+    env = inherited | {"OMP_NUM_THREADS": "1", "RANK_PROBE_DIR": str(tmp_path), "PYTHONPATH": str(root)}
     result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (out / "penalty.yaml").exists() and (out / "model.safetensors").exists()

@@ -308,6 +308,7 @@ def build_trainer(
         label_names=LABEL_NAMES,
         report_to=[],
         dataloader_num_workers=0,
+        use_cpu=not torch.cuda.is_available(),  # else accelerate runs torchrun's CPU processes unsynchronised
         disable_tqdm=not logger.isEnabledFor(logging.INFO),
     )
     callbacks = [CsvMetricsLogger(out / METRICS_LOG)]
