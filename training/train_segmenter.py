@@ -91,7 +91,9 @@ def encode_examples(
 ) -> list[Example]:
     """Sentence, tag and encode bulletins (the slow step, done once per run or cross-validation)."""
     examples = []
-    for name, text, body_start, spans, real in tqdm(sources, desc="encoding bulletins", mininterval=5):
+    for name, text, body_start, spans, real in tqdm(
+        sources, desc="encoding bulletins", disable=not logger.isEnabledFor(logging.INFO)
+    ):
         sentenced = sentence_bulletin(text, body_start)
         encoded = encode_bulletin(sentenced, vectors)
         normalised = [(sentenced.normalized.to_normalized(s), sentenced.normalized.to_normalized(e)) for s, e in spans]
