@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 from transformers import TrainerCallback
 
-from data.errors import AnnotationError
-from data.formats import load_cases
+from data.formats import load_valid_cases
 from data.labels import LabelSet
 from data.types import GoldCase
 from eval.metrics import unit_metrics
@@ -73,7 +72,7 @@ def train(
 
     set_seed(config.training.seed)
     label_set = LabelSet.load(config.data.label_set)
-    cases = train_cases if train_cases is not None else _load_valid(config.data.train, label_set)
+    cases = train_cases if train_cases is not None else load_valid_cases(config.data.train, label_set)
     if real_cases is None:
         real_cases = [] if train_cases is not None else _load_real(config.data.real, label_set)
     train_split, validation, real_train = _split(config, cases, real_cases, label_set)
@@ -148,7 +147,7 @@ def _load_real(specs: list[str], label_set: LabelSet) -> list[GoldCase]:
     present = [spec for spec in specs if Path(spec).exists()]
     for spec in sorted(set(specs) - set(present)):
         logger.warning("data.real: %s not found; training without it", spec)
-    return _load_valid(present, label_set) if present else []
+    return load_valid_cases(present, label_set) if present else []
 
 
 def _split(
@@ -160,7 +159,7 @@ def _split(
     stopping, fusion, thresholds and calibration are chosen on the text the model is for); a share of ``cases``.
     """
     if config.data.validation:
-        real_train, validation = real, _load_valid(config.data.validation, label_set)
+        real_train, validation = real, load_valid_cases(config.data.validation, label_set)
     elif real:
         real_train, validation = grouped_split(real, config.data.real_validation_fraction, config.training.seed)
     else:
@@ -173,16 +172,6 @@ def _validation_source(config: RunConfig, real: list[GoldCase]) -> str:
     if config.data.validation:
         return "data.validation"
     return "real" if real else "train split"
-
-
-def _load_valid(specs: list[str], label_set: LabelSet) -> list[GoldCase]:
-    cases, problems = load_cases(specs, label_set)
-    if problems:
-        listed = "\n  ".join(problems[:50])
-        raise AnnotationError(f"{len(problems)} invalid annotation(s); fix them or drop the file:\n  {listed}")
-    if not cases:
-        raise AnnotationError(f"no case units found in {specs}")
-    return cases
 
 
 def _log_summary(
