@@ -19,7 +19,7 @@ table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
 .scroll { overflow-x: auto; }
-table.comparison td { white-space: nowrap; }
+table.comparison td, table.review td { white-space: nowrap; }
 table.errors td { max-width: 30em; }
 .wrong { color: #b00020; font-weight: 600; }
 .caption, .note { color: #555; font-size: 0.9em; }
@@ -156,7 +156,7 @@ def render_html(result: dict) -> str:
         parts.append(
             "<p class='caption'>needs_review: share of found units flagged; figures of the unflagged units</p>"
         )
-        parts.append(_table(*review_rows(result, mode), "comparison"))
+        parts.append(_table(*review_rows(result, mode), "review"))
     parts += [_model_section(name, entry, result) for name, entry in result["models"].items()]
     versions = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
     parts.append(f'<h2>Versions</h2><p class="note">{_e(versions)}</p></body></html>\n')

@@ -23,6 +23,7 @@ window.addEventListener("load", () => {
     charset: document.characterSet,
     images: [...document.images].map(img => [img.complete, img.naturalWidth, img.naturalHeight]),
     comparison: document.querySelectorAll("table.comparison tbody tr").length,
+    review: document.querySelectorAll("table.review tbody tr").length,
     errors: document.querySelectorAll("table.errors").length,
     title: document.title,
   });
@@ -60,4 +61,4 @@ def test_report_browser_loads_every_figure_and_table(report_html, chromium):
     assert seen["charset"] == "UTF-8" and "rules" in seen["title"]
     assert len(seen["images"]) == 4  # confusion matrix and reliability diagram, for each of the two modes
     assert all(complete and width > 100 and height > 100 for complete, width, height in seen["images"])
-    assert seen["comparison"] == 2 and seen["errors"] == 2
+    assert seen["comparison"] == 2 and seen["review"] == 2 and seen["errors"] == 2  # one model, two modes
