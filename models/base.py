@@ -13,8 +13,13 @@ logger = logging.getLogger(__name__)
 EMBEDDED = "embedded"
 
 
-def load_base_model(name: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def load_base_model(name: str, model_class: type = AutoModel) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """The pretrained encoder and its fast tokenizer.
+
+    Args:
+        name: ``embedded``, a local transformers directory or a hub id.
+        model_class: the transformers auto class to build; ``penalty adapt`` asks for ``AutoModelForMaskedLM``, so
+            domain adaptation starts from exactly the base model that ``penalty train`` would.
 
     Raises:
         ModelError: the directory is incomplete, or a hub id cannot be fetched (e.g. offline), with what to do instead.
@@ -27,7 +32,7 @@ def load_base_model(name: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase
         path = name
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        encoder = AutoModel.from_pretrained(path)
+        encoder = model_class.from_pretrained(path)
     except (OSError, ValueError) as err:
         hint = (
             ""

@@ -186,8 +186,17 @@ class RunConfig:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None, schema: type = RunConfig):
     """Defaults, then the YAML file, then ``--section.key value`` overrides.
+
+    Args:
+        path: a YAML file of sections, or ``None`` for the defaults.
+        overrides: ``--section.key value`` arguments.
+        schema: the dataclass whose fields are the sections: ``RunConfig`` (``train``, ``cv``), or another command's
+            own (``training.adapt.AdaptRunConfig``), which then gets the same parsing and the same errors.
+
+    Returns:
+        An instance of ``schema``.
 
     Raises:
         ConfigError: unknown section or key, or a value of the wrong type, naming it.
@@ -205,7 +214,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if not key:
             raise ConfigError(f"override --{dotted} must name a section and a key, e.g. --training.learning_rate 3e-5")
         raw.setdefault(section, {})[key] = value
-    return _build(RunConfig, raw, "config")
+    return _build(schema, raw, "config")
 
 
 def _parse_overrides(args: list[str]) -> list[tuple[str, object]]:
