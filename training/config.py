@@ -186,7 +186,12 @@ class RunConfig:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None, schema: type = RunConfig):
+Sections = typing.TypeVar("Sections")  # RunConfig, or another command's dataclass of sections
+
+
+def load_config(
+    path: str | Path | None = None, overrides: list[str] | None = None, schema: type[Sections] = RunConfig
+) -> Sections:
     """Defaults, then the YAML file, then ``--section.key value`` overrides.
 
     Args:
