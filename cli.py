@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from data.errors import PenaltyError
+from data.labels import DEFAULT_LANG, LANGS
 
 if TYPE_CHECKING:  # the subcommands import what they use, so `penalty --help` stays fast
     from data.labels import LabelSet
@@ -71,9 +72,9 @@ def run_predict(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard else None
     with RecordWriter(args.output, readable=args.readable) as out:
         if args.units:
-            records = (r for path in args.inputs for r in predict_unit_file(predictor, path, summary))
+            records = (r for path in args.inputs for r in predict_unit_file(predictor, path, summary, args.lang))
         else:
-            records = predict_bulletin_files(predictor, args.inputs, summary, shard)
+            records = predict_bulletin_files(predictor, args.inputs, summary, shard, args.lang)
         for record in records:
             out.write(record)
     logger.info("%s", summary.describe())
@@ -144,6 +145,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         Path(args.report) if args.report else None,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
+        lang=args.lang,
     )
     print(result["table"])
     return 0
@@ -235,6 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
     def label_set_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--label-set", help="label-set YAML (default: the spec's label set)")
 
+    def lang_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--lang",
+            choices=LANGS,
+            default=DEFAULT_LANG,
+            help="label names people read: 'zh' the label set's Chinese names (identifiers where it has none), "
+            "'en' the identifiers; identifier fields are always written too (default: zh)",
+        )
+
     def segmenter_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--segmenter",
@@ -269,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--readable", action="store_true", help="a short human-readable block per case instead of JSONL")
     label_set_option(sub)
     segmenter_option(sub)
+    lang_option(sub)
 
     sub = command(
         "train",
@@ -298,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     label_set_option(sub)
     segmenter_option(sub)
+    lang_option(sub)
 
     sub = command(
         "cv",

@@ -15,17 +15,22 @@ from data.errors import InputError
 
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".xlsx": "xlsx", ".txt": "text"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Each label column is followed by its name column (models.predictor.Predictor.record): identifiers for programs and
+# filters, names (Chinese by default, ``--lang``) for people reading the sheet.
 COLUMNS = [
     "source",
     "case",
     "start",
     "end",
     "offense",
+    "offense_name",
     "offense_score",
     "penalties",
+    "penalty_names",
     "primary_penalty",
     "fine_amounts",
     "party",
+    "party_name",
     "party_score",
     "needs_review",
     "statutes",
@@ -99,19 +104,20 @@ class RecordWriter:
 
 
 def _readable(record: dict) -> str:
-    """A short human-readable block per record (``--readable`` / ``.txt``) for people reading a terminal."""
+    """A short human-readable block per record (``--readable`` / ``.txt``) for people reading a terminal: labels by
+    their names (``Predictor.record``), not their identifiers."""
     if "error" in record:
         return f"{record['source']}: ERROR {record['error']}\n"
     if record.get("case") is None:
         return f"{record['source']}: {record.get('note', 'no case units')}\n"
     excerpt = " ".join(record["text"].split())[:70]
-    penalties = ", ".join(record["penalties"]) or "-"
+    penalties = ", ".join(record["penalty_names"]) or "-"
     statutes = ", ".join(record["statutes"]) or "-"
     review = " REVIEW" if record.get("needs_review") else ""
     return (
         f"{record['source']} case {record['case']} [{record['start']}:{record['end']}]{review} {excerpt}\n"
-        f"  offense {record['offense']} ({record['offense_score']:.2f}); penalties {penalties}; "
-        f"fines {record['fine_amounts'] or '-'}; party {record['party']}; statutes {statutes}\n"
+        f"  offense {record['offense_name']} ({record['offense_score']:.2f}); penalties {penalties}; "
+        f"fines {record['fine_amounts'] or '-'}; party {record['party_name']}; statutes {statutes}\n"
     )
 
 

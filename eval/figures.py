@@ -2,18 +2,49 @@
 
 Figures are drawn on a ``Figure`` with its own Agg canvas rather than through ``pyplot``: no global backend switch,
 no figure registry to leak, and it works on a machine without a display.
+
+Axis labels may be Chinese label names; matplotlib's bundled fonts (DejaVu) have no CJK glyphs, so those are drawn
+with an installed CJK font (``cjk_font``), and a report without one draws identifiers instead (``can_draw``).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
 
 _DPI = 100
+# Two common Han characters: a font with a distinct glyph for each covers the label names. Distinct, because a
+# fallback font such as matplotlib's "Last Resort" maps every character of a block to one placeholder glyph.
+_CJK_PROBE = ("罚", "款")
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The family name of an installed font with Chinese glyphs (e.g. Noto Sans CJK SC), or ``None``.
+
+    Checked by glyph rather than by family name: distributions name and package CJK fonts differently.
+    """
+    for entry in font_manager.fontManager.ttflist:
+        try:
+            font = FT2Font(entry.fname)
+            glyphs = {font.get_char_index(ord(char)) for char in _CJK_PROBE}
+            if 0 not in glyphs and len(glyphs) == len(_CJK_PROBE):
+                return entry.name
+        except (OSError, RuntimeError):  # an unreadable font file is skipped, as matplotlib itself does
+            continue
+    return None
+
+
+def can_draw(labels: Sequence[str]) -> bool:
+    """Whether a figure can draw these labels: ASCII always, anything else only with a CJK font installed."""
+    return all(label.isascii() for label in labels) or cjk_font() is not None
 
 
 def _png(figure: Figure) -> bytes:
@@ -28,17 +59,18 @@ def confusion_matrix_png(matrix: Sequence[Sequence[int]], labels: Sequence[str],
 
     Args:
         matrix: square counts, indexed like ``labels``.
-        labels: the offense labels.
+        labels: the offense labels as shown: names or identifiers (pass names only when ``can_draw`` them).
         title: says what is and is not counted (e.g. missed units).
     """
     counts = np.asarray(matrix, dtype=int).reshape(len(labels), len(labels))
+    font = {} if all(label.isascii() for label in labels) else {"fontfamily": cjk_font()}
     size = 2.5 + 0.42 * len(labels)
     figure = Figure(figsize=(size + 1.5, size))
     axes = figure.add_subplot()
     image = axes.imshow(counts, cmap="Blues")
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
-    axes.set_xticks(range(len(labels)), labels, rotation=90, fontsize=8)
-    axes.set_yticks(range(len(labels)), labels, fontsize=8)
+    axes.set_xticks(range(len(labels)), labels, rotation=90, fontsize=8, **font)
+    axes.set_yticks(range(len(labels)), labels, fontsize=8, **font)
     axes.set_xlabel("predicted offense")
     axes.set_ylabel("gold offense")
     axes.set_title(title, fontsize=9)

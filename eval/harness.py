@@ -18,7 +18,7 @@ import numpy as np
 
 from data.annotated import AnnotatedBulletin
 from data.errors import ModelError, PenaltyError
-from data.labels import LabelSet
+from data.labels import DEFAULT_LANG, KINDS, LabelSet
 from data.reader import Bulletin
 from data.types import GoldCase, Prediction
 from data.versions import library_versions
@@ -95,6 +95,7 @@ def evaluate_predictors(
     report_dir: Path | None,
     n_bootstrap: int = 1000,
     seed: int = 0,
+    lang: str = DEFAULT_LANG,
 ) -> dict:
     """Score every predictor on the same gold data and, with ``report_dir``, write the reports.
 
@@ -105,6 +106,8 @@ def evaluate_predictors(
         report_dir: where ``metrics.json``, ``report.md`` and ``report.html`` go; ``None`` writes nothing.
         n_bootstrap: bulletin resamples per interval; 0 gives point estimates only.
         seed: the bootstrap seed.
+        lang: the language of the label names the reports show (``LabelSet.display``); ``metrics.json`` keeps the
+            identifiers everywhere and lists the names under ``label_set.names``.
 
     Returns:
         ``{"data", "label_set", "bootstrap", "versions", "models": {name: {"identity", "end_to_end", "unit"}},
@@ -129,6 +132,7 @@ def evaluate_predictors(
             "offenses": list(label_set.offenses),
             "penalties": list(label_set.penalties),
             "parties": list(label_set.parties),
+            "names": _label_names(label_set, lang),
         },
         "bootstrap": {"resamples": n_bootstrap, "seed": seed, "confidence": CONFIDENCE, "resampled": "bulletins"},
         "versions": library_versions(),
@@ -151,6 +155,13 @@ def evaluate_predictors(
     if report_dir is not None:
         write_reports(result, Path(report_dir))
     return result
+
+
+def _label_names(label_set: LabelSet, lang: str) -> dict:
+    """``{"lang", "offense": {label: name}, "penalty": …, "party": …}``: the names the reports draw from the result
+    alone (so a report can be re-rendered from ``metrics.json``)."""
+    labels = dict(zip(KINDS, (label_set.offenses, label_set.penalties, label_set.parties), strict=True))
+    return {"lang": lang} | {kind: {x: label_set.display(kind, x, lang) for x in labels[kind]} for kind in KINDS}
 
 
 def _mode_golds(evalset: EvalSet) -> dict[str, _ModeGold]:

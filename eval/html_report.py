@@ -1,6 +1,7 @@
 """``report.html``: one self-contained page (inline CSS, figures as base64 PNG data URIs) an analyst can mail around.
 
 Everything taken from data or models is HTML-escaped: bulletin text, labels and file names are not trusted markup.
+Labels show by the names the result carries (``label_set.names``, from ``LabelSet.display`` in the harness).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import base64
 import html
 from collections.abc import Sequence
 
-from eval.figures import confusion_matrix_png, reliability_png
+from eval.figures import can_draw, confusion_matrix_png, reliability_png
 from eval.report import MODE_TITLES, comparison_rows, format_figure, mode_caption, modes_of, review_rows, slice_rows
 
 _CSS = """
@@ -47,25 +48,29 @@ def _image(png: bytes, alt: str) -> str:
     return f'<figure><img src="data:image/png;base64,{data}" alt="{_e(alt)}"></figure>'
 
 
-def _labels(gold: dict) -> str:
-    penalties = ", ".join(gold["penalties"]) or "none"
+def _labels(gold: dict, names: dict) -> str:
+    penalties = ", ".join(names["penalty"][p] for p in gold["penalties"]) or "none"
     fines = ", ".join(str(f) for f in gold["fine_amounts"]) or "none"
     complete = "" if gold["complete"] else "; incomplete"
-    return f"{gold['offense']}; penalties: {penalties}; fines: {fines}; party: {gold['party']}{complete}"
+    offense, party = names["offense"][gold["offense"]], names["party"][gold["party"]]
+    return f"{offense}; penalties: {penalties}; fines: {fines}; party: {party}{complete}"
 
 
-def _predicted(predicted: dict) -> str:
+def _predicted(predicted: dict, names: dict) -> str:
+    shown = names["penalty"]
     penalties = (
-        ", ".join(f"{p} ({s:.2f})" if s is not None else p for p, s in predicted["penalties"].items()) or "none"
+        ", ".join(f"{shown[p]} ({s:.2f})" if s is not None else shown[p] for p, s in predicted["penalties"].items())
+        or "none"
     )
     fines = ", ".join(str(f) for f in predicted["fine_amounts"]) or "none"
+    offense, party = names["offense"][predicted["offense"]], names["party"][predicted["party"]]
     return (
-        f"{predicted['offense']} ({predicted['offense_score']:.2f}); penalties: {penalties}; fines: {fines}; "
-        f"party: {predicted['party']} ({predicted['party_score']:.2f})"
+        f"{offense} ({predicted['offense_score']:.2f}); penalties: {penalties}; fines: {fines}; "
+        f"party: {party} ({predicted['party_score']:.2f})"
     )
 
 
-def _error_rows(errors: list[dict]) -> list[list[str]]:
+def _error_rows(errors: list[dict], names: dict) -> list[list[str]]:
     rows = []
     for error in errors:
         predicted = error["predicted"]
@@ -74,26 +79,43 @@ def _error_rows(errors: list[dict]) -> list[list[str]]:
                 _e(error["doc"]),
                 _e(error["excerpt"]),
                 f'<span class="wrong">{_e(", ".join(error["wrong"]))}</span>',
-                _e(_labels(error["gold"])) if error["gold"] else "<em>no gold unit</em>",
-                _e(_predicted(predicted)) if predicted else "<em>missed: no predicted unit</em>",
+                _e(_labels(error["gold"], names)) if error["gold"] else "<em>no gold unit</em>",
+                _e(_predicted(predicted, names)) if predicted else "<em>missed: no predicted unit</em>",
                 _e("; ".join(predicted["statutes"])) if predicted and predicted["statutes"] else "",
             ]
         )
     return rows
 
 
-def _per_label_rows(labels: Sequence[str], detail: dict) -> list[list[str]]:
+def _per_label_rows(labels: Sequence[str], shown: dict[str, str], detail: dict) -> list[list[str]]:
     per_label = detail.get("per_label")
     if not per_label:
         return []
     return [
-        [label, *(format_figure(per_label[k][i]) if k != "support" else str(per_label[k][i]) for k in _PER_LABEL)]
+        [
+            shown[label],
+            *(format_figure(per_label[k][i]) if k != "support" else str(per_label[k][i]) for k in _PER_LABEL),
+        ]
         for i, label in enumerate(labels)
     ]
 
 
-def _model_section(name: str, entry: dict, result: dict) -> str:
+def _figure_labels(label_set: dict) -> tuple[list[str], str]:
+    """The confusion matrix's axis labels: the offense names where a font can draw them, else the identifiers and a
+    note saying why (no CJK font installed; the tables still show names)."""
+    names = [label_set["names"]["offense"][x] for x in label_set["offenses"]]
+    if can_draw(names):
+        return names, ""
+    note = (
+        "No font with Chinese glyphs (e.g. Noto Sans CJK) is installed, so the confusion matrices label their axes "
+        "with offense identifiers; the tables show the names."
+    )
+    return list(label_set["offenses"]), note
+
+
+def _model_section(name: str, entry: dict, result: dict, axis_labels: list[str]) -> str:
     label_set = result["label_set"]
+    names = label_set["names"]
     identity = entry["identity"]
     parts = [f"<section><h2>{_e(name)}</h2>"]
     parts.append(
@@ -111,7 +133,7 @@ def _model_section(name: str, entry: dict, result: dict) -> str:
         parts.append(f"<h3>{_e(mode.replace('_', '-'))}</h3>")
         where = f"{name}, {mode.replace('_', '-')}"
         confusion = confusion_matrix_png(
-            matrix, label_set["offenses"], f"{where}: offense confusion ({missed} missed unit(s) not shown)"
+            matrix, axis_labels, f"{where}: offense confusion ({missed} missed unit(s) not shown)"
         )
         reliability = reliability_png(
             calibration["bins"], f"{where}: ECE {calibration['ece']:.3f} over {calibration['n']} units"
@@ -123,14 +145,20 @@ def _model_section(name: str, entry: dict, result: dict) -> str:
         parts.append("<h4>Slices</h4>" + _table(*slice_rows(scored)))
         parts.append("<h4>Offense per label</h4>")
         parts.append(
-            _table(["offense", *_PER_LABEL], _per_label_rows(label_set["offenses"], metrics["offense_detail"]))
+            _table(
+                ["offense", *_PER_LABEL],
+                _per_label_rows(label_set["offenses"], names["offense"], metrics["offense_detail"]),
+            )
         )
         parts.append("<h4>Penalties per label (complete units)</h4>")
         parts.append(
-            _table(["penalty", *_PER_LABEL], _per_label_rows(label_set["penalties"], metrics["penalty_detail"]))
+            _table(
+                ["penalty", *_PER_LABEL],
+                _per_label_rows(label_set["penalties"], names["penalty"], metrics["penalty_detail"]),
+            )
         )
         parts.append(f"<h4>Errors ({len(scored['errors'])})</h4>")
-        parts.append(_table(_ERROR_HEADER, _error_rows(scored["errors"]), "errors", raw=True))
+        parts.append(_table(_ERROR_HEADER, _error_rows(scored["errors"], names), "errors", raw=True))
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -146,6 +174,9 @@ def render_html(result: dict) -> str:
         f"<code>{_e(data['sha256'])}</code>; label set {_e(result['label_set']['name'])} "
         f"(<code>{_e(result['label_set']['fingerprint'])}</code>).</p>",
     ]
+    axis_labels, figure_note = _figure_labels(result["label_set"])
+    if figure_note:
+        parts.append(f'<p class="note">{_e(figure_note)}</p>')
     if data["problems"]:
         items = "".join(f"<li>{_e(problem)}</li>" for problem in data["problems"])
         parts.append(f"<h2>{len(data['problems'])} gold record(s) left out</h2><ul>{items}</ul>")
@@ -157,7 +188,7 @@ def render_html(result: dict) -> str:
             "<p class='caption'>needs_review: share of found units flagged; figures of the unflagged units</p>"
         )
         parts.append(_table(*review_rows(result, mode), "review"))
-    parts += [_model_section(name, entry, result) for name, entry in result["models"].items()]
+    parts += [_model_section(name, entry, result, axis_labels) for name, entry in result["models"].items()]
     versions = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
     parts.append(f'<h2>Versions</h2><p class="note">{_e(versions)}</p></body></html>\n')
     return "\n".join(parts)

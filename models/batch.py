@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from data.errors import InputError
 from data.inputs import InputFailure, read_inputs
+from data.labels import DEFAULT_LANG
 from data.reader import Bulletin
 from models.predictor import Predictor
 
@@ -43,9 +44,13 @@ class BatchSummary:
 
 
 def predict_bulletin_files(
-    predictor: Predictor, specs: Iterable[str], summary: BatchSummary, shard: tuple[int, int] | None = None
+    predictor: Predictor,
+    specs: Iterable[str],
+    summary: BatchSummary,
+    shard: tuple[int, int] | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> Iterator[dict]:
-    """Output records for every input bulletin, labelled in groups of ``BATCH_BULLETINS``."""
+    """Output records for every input bulletin, labelled in groups of ``BATCH_BULLETINS``; label names in ``lang``."""
     pending: list[Bulletin] = []
     progress = tqdm(desc="bulletins", unit=" file", disable=not logger.isEnabledFor(logging.INFO))
     for item in read_inputs(specs, shard):
@@ -56,13 +61,13 @@ def predict_bulletin_files(
             continue
         pending.append(item)
         if len(pending) >= BATCH_BULLETINS:
-            yield from _flush(predictor, pending, summary)
+            yield from _flush(predictor, pending, summary, lang)
             pending = []
-    yield from _flush(predictor, pending, summary)
+    yield from _flush(predictor, pending, summary, lang)
     progress.close()
 
 
-def _flush(predictor: Predictor, bulletins: list[Bulletin], summary: BatchSummary) -> Iterator[dict]:
+def _flush(predictor: Predictor, bulletins: list[Bulletin], summary: BatchSummary, lang: str) -> Iterator[dict]:
     for bulletin, predictions in zip(bulletins, predictor.predict_bulletins(bulletins), strict=True):
         summary.read += 1
         if not predictions:
@@ -71,10 +76,12 @@ def _flush(predictor: Predictor, bulletins: list[Bulletin], summary: BatchSummar
         for prediction in predictions:
             summary.cases += 1
             summary.offenses[prediction.offense] += 1
-            yield prediction.to_dict()
+            yield predictor.record(prediction, lang)
 
 
-def predict_unit_file(predictor: Predictor, path: str | Path, summary: BatchSummary) -> Iterator[dict]:
+def predict_unit_file(
+    predictor: Predictor, path: str | Path, summary: BatchSummary, lang: str = DEFAULT_LANG
+) -> Iterator[dict]:
     """One output record per line of a gold-format file, in order; a line without ``text`` gets an error record."""
     path = Path(path)
     try:
@@ -107,7 +114,7 @@ def predict_unit_file(predictor: Predictor, path: str | Path, summary: BatchSumm
         prediction = next(predictions)
         summary.cases += 1
         summary.offenses[prediction.offense] += 1
-        yield prediction.to_dict() | {"source": where, "case": number}
+        yield predictor.record(prediction, lang) | {"source": where, "case": number}
     summary.read += 1
 
 

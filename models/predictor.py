@@ -131,6 +131,17 @@ class Predictor:
         scores = self.labeler.score_texts([u.text for u in units]) if units else []
         return [self._prediction(unit, score) for unit, score in zip(units, scores, strict=True)]
 
+    def record(self, prediction: Prediction, lang: str) -> dict:
+        """The output record of one prediction: ``Prediction.to_dict()`` (identifiers, what programs read) plus
+        ``offense_name``, ``penalty_names`` and ``party_name`` in ``lang`` (what analysts read; ``LabelSet.display``).
+        """
+        names = self.label_set
+        return prediction.to_dict() | {
+            "offense_name": names.display("offense", prediction.offense, lang),
+            "penalty_names": [names.display("penalty", p, lang) for p in prediction.penalties],
+            "party_name": names.display("party", prediction.party, lang),
+        }
+
     def decide_penalties(self, scores: dict[str, float]) -> tuple[str, ...]:
         """Penalties whose score reaches the label's threshold, in label-set order."""
         chosen = [p for p, s in scores.items() if s >= self.thresholds.get(p, DEFAULT_THRESHOLD)]

@@ -38,6 +38,8 @@ def write_meta(
 def read_meta(model_dir: str | Path) -> tuple[dict, LabelSet]:
     """Read and check a model directory's metadata and label set.
 
+    A label set saved before labels had Chinese names gets the default set's names when its labels are the same.
+
     Raises:
         ModelError: the directory is missing, is not a penalty model, or its metadata is corrupt.
     """
@@ -58,7 +60,7 @@ def read_meta(model_dir: str | Path) -> tuple[dict, LabelSet]:
         raise ModelError(f"{meta_path} is corrupt: no model_type")
     if meta.get("label_set_fingerprint") != label_set.fingerprint:
         raise ModelError(f"{model_dir}: labels.yaml does not match the label set the model was trained on")
-    return meta, label_set
+    return meta, label_set.with_names_of(LabelSet.load())
 
 
 def update_meta(model_dir: Path, **fields: object) -> None:

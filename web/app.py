@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from data.errors import InputError
+from data.labels import DEFAULT_LANG
 from data.reader import Bulletin, read_bulletin_bytes
 from models.predictor import Predictor
 
@@ -46,7 +47,7 @@ class Cue(BaseModel):
 
 
 class Case(BaseModel):
-    """One labelled case unit (``Prediction.to_dict()``); ``text == bulletin_text[start:end]``."""
+    """One labelled case unit (``Predictor.record``); ``text == bulletin_text[start:end]``."""
 
     source: str
     case: int = Field(description="1-based index of the case unit in the bulletin.")
@@ -54,12 +55,15 @@ class Case(BaseModel):
     end: int
     text: str
     offense: str
+    offense_name: str = Field(description="The offense's name for people (Chinese where the label set has one).")
     offense_score: float
     penalties: list[str]
+    penalty_names: list[str] = Field(description="The penalties' names, in the order of 'penalties'.")
     penalty_scores: dict[str, float]
     primary_penalty: str
     fine_amounts: list[int]
     party: str
+    party_name: str = Field(description="The party's name for people.")
     party_score: float
     needs_review: bool = Field(
         False,
@@ -186,7 +190,7 @@ def create_app(predictor: Predictor, max_bytes: int = DEFAULT_MAX_BYTES) -> Fast
     def label(bulletin: Bulletin) -> PredictResponse:
         with lock:
             predictions = predictor.predict_bulletins([bulletin])[0]
-        cases = [Case.model_validate(p.to_dict()) for p in predictions]
+        cases = [Case.model_validate(predictor.record(p, DEFAULT_LANG)) for p in predictions]
         return PredictResponse(source=bulletin.source, text=bulletin.text, n_cases=len(cases), cases=cases)
 
     @app.get("/health", response_model=Health)
