@@ -8,6 +8,7 @@ logs and progress to stderr. Exit codes: 0 success, 1 expected failure (bad file
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -94,6 +95,19 @@ def run_train(args: argparse.Namespace) -> int:
         print(json.dumps({"segmenter_dir": str(out)} | summary, ensure_ascii=False))
         return 0
     result = train(config, resume=args.resume)
+    print(json.dumps({"model_dir": str(result.model_dir)} | result.summary, ensure_ascii=False))
+    return 0
+
+
+def run_adapt(args: argparse.Namespace) -> int:
+    """Continue masked-LM pre-training of the base encoder on unlabelled bulletins; prints the output and counts."""
+    from training.adapt import AdaptRunConfig, adapt
+    from training.config import load_config
+
+    output = ["--adapt.output_dir", args.output_dir] if args.output_dir else []
+    config = load_config(args.config, args.overrides + output, AdaptRunConfig)
+    with contextlib.redirect_stdout(sys.stderr):  # the Trainer writes its loss logs to stdout: keep it for the result
+        result = adapt(config, args.data, resume=args.resume)
     print(json.dumps({"model_dir": str(result.model_dir)} | result.summary, ensure_ascii=False))
     return 0
 
@@ -198,15 +212,15 @@ def run_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe_config_keys() -> str:
-    """Every ``--section.key`` override of ``train`` and ``cv``, with its default and the help text its dataclass
-    field carries (training/config.py), so ``--help`` lists what a config file may set."""
+def _describe_config_keys(schema: type | None = None, base: str = "configs/default.yaml") -> str:
+    """Every ``--section.key`` override of a command (``train`` and ``cv``: ``RunConfig``), with its default and the
+    help text its dataclass field carries (training/config.py), so ``--help`` lists what a config file may set."""
     import dataclasses
 
     from training.config import RunConfig
 
-    lines = ["configuration keys (--section.key VALUE overrides configs/default.yaml; [dataclass default]):"]
-    defaults = RunConfig()
+    lines = [f"configuration keys (--section.key VALUE overrides {base}; [dataclass default]):"]
+    defaults = (schema or RunConfig)()
     for section in dataclasses.fields(defaults):
         values = getattr(defaults, section.name)
         for option in dataclasses.fields(values):
@@ -294,6 +308,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.epilog = _describe_config_keys()
 
     sub = command(
+        "adapt",
+        run_adapt,
+        "Continue masked-LM pre-training of the base encoder on unlabelled bulletins (domain adaptation); "
+        "pass the output to 'penalty train --model.base_model'.",
+        "penalty adapt --data crawl/ --data corpus -o runs/adapted --adapt.max_steps 2000",
+    )
+    sub.add_argument(
+        "--data",
+        nargs="+",
+        action="extend",
+        required=True,
+        help="bulletin files, directories (recursive) or 'corpus' (the authored bulletins); may be repeated",
+    )
+    sub.add_argument("-o", "--output-dir", help="where the adapted encoder goes (sets adapt.output_dir)")
+    sub.add_argument("--config", help="YAML config with an 'adapt:' section (default: the dataclass defaults)")
+    sub.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
+    from training.adapt import AdaptRunConfig
+
+    sub.epilog = _describe_config_keys(AdaptRunConfig, "the defaults")
+
+    sub = command(
         "evaluate",
         run_evaluate,
         "Score models on annotated bulletins (end-to-end) or gold units.",
@@ -375,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in ("train", "cv"):
+    if extra and args.command not in ("train", "cv", "adapt"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.overrides = extra
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
