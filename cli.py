@@ -326,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
     from training.adapt import AdaptRunConfig
 
-    sub.epilog = _describe_config_keys(AdaptRunConfig, "the defaults")
+    sub.epilog = _describe_config_keys(AdaptRunConfig, "--config, else the defaults")
 
     sub = command(
         "evaluate",
