@@ -61,10 +61,14 @@ def real_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny randomly initialised BERT with a ~460-character vocabulary, saved as a local base model."""
+    """A tiny randomly initialised BERT with a ~460-character vocabulary, saved as a local base model.
+
+    The tokenizer must know the characters, or every test would train on ``[UNK]`` runs (and masked-LM tests would
+    find nothing to mask).
+    """
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    tokenizer = BertTokenizerFast(vocab_file=str(FIXTURES / "vocab.txt"))
+    tokenizer = BertTokenizerFast(vocab=str(FIXTURES / "vocab.txt"))  # transformers 5: `vocab`, not `vocab_file`
     config = BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,

@@ -37,38 +37,13 @@ def _config(base: Path, out: Path, *extra: str) -> AdaptRunConfig:
 
 
 @pytest.fixture(scope="module")
-def base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """conftest's ``tiny_base_dir`` with a tokenizer that knows the fixture vocabulary.
-
-    Why not ``tiny_base_dir`` itself: it passes ``vocab_file=``, which transformers 5's ``BertTokenizerFast`` ignores
-    (the argument is ``vocab``), so its tokenizer has 5 tokens, every character is ``[UNK]``, and the MLM collator,
-    which never masks special tokens, would find nothing to predict.
-    """
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    tokenizer = BertTokenizerFast(vocab=str(FIXTURES / "vocab.txt"))
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=37,
-        max_position_embeddings=128,
-    )
-    out = tmp_path_factory.mktemp("tiny-bert-vocab")
-    BertModel(config, add_pooling_layer=False).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def adapted_dir(tmp_path_factory: pytest.TempPathFactory, base_dir: Path) -> Path:
+def adapted_dir(tmp_path_factory: pytest.TempPathFactory, tiny_base_dir: Path) -> Path:
     root = tmp_path_factory.mktemp("adapt")
-    return adapt(_config(base_dir, root / "adapted"), [str(_bulletins(root / "bulletins"))]).model_dir
+    return adapt(_config(tiny_base_dir, root / "adapted"), [str(_bulletins(root / "bulletins"))]).model_dir
 
 
-def test_adapt_changes_encoder_layers_and_keeps_embeddings_fixed(adapted_dir, base_dir):
-    before = load_file(base_dir / "model.safetensors")
+def test_adapt_changes_encoder_layers_and_keeps_embeddings_fixed(adapted_dir, tiny_base_dir):
+    before = load_file(tiny_base_dir / "model.safetensors")
     after = load_file(adapted_dir / "model.safetensors")
     assert set(after) == set(before)  # the encoder alone, same names: no MLM head saved
     layers = [name for name in before if name.startswith("encoder.layer.")]
@@ -123,13 +98,13 @@ def test_read_bulletin_texts_corpus_means_the_authored_bulletins():
     assert len(read_bulletin_texts(["corpus"]).texts) == len(list(BUILD_DIR.glob("*.txt")))
 
 
-def test_adapt_without_readable_bulletins_is_a_clear_error(tmp_path, base_dir):
+def test_adapt_without_readable_bulletins_is_a_clear_error(tmp_path, tiny_base_dir):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no readable bulletin text"):
-        adapt(_config(base_dir, tmp_path / "out"), [str(tmp_path / "empty")])
+        adapt(_config(tiny_base_dir, tmp_path / "out"), [str(tmp_path / "empty")])
 
 
-def test_cli_adapt_takes_repeated_data_output_dir_and_overrides(tmp_path, base_dir, capsys):
+def test_cli_adapt_takes_repeated_data_output_dir_and_overrides(tmp_path, tiny_base_dir, capsys):
     directory = _bulletins(tmp_path / "in")
     args = [
         "adapt",
@@ -140,7 +115,7 @@ def test_cli_adapt_takes_repeated_data_output_dir_and_overrides(tmp_path, base_d
         "-o",
         str(tmp_path / "out"),
     ]
-    overrides = ["--adapt.base_model", str(base_dir), "--adapt.max_steps", "1", "--adapt.max_length", "32"]
+    overrides = ["--adapt.base_model", str(tiny_base_dir), "--adapt.max_steps", "1", "--adapt.max_length", "32"]
     assert main(args + overrides) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["model_dir"] == str(tmp_path / "out") and printed["files"] == 2 and printed["steps"] == 1
