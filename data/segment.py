@@ -468,7 +468,7 @@ class _Grouper:
             else:
                 within = EARLY_OFFENDER_CHARS if known else SUBJECT_OFFENDER_CHARS
             # "经查，某公司…" opens a case in a bulletin of one case per paragraph: only anaphora before the new
-            # name ("经查，该团伙主要嫌疑人向某某…") ties such a paragraph to the case before it
+            # name ("经查，该团伙成员李某…") ties such a paragraph to the case before it
             new_offender = not refers_back(sentence) and introduces_offender(paragraph_text, known, within)
             listed = self.case_list and disposal and not refers_back(sentence)
             if self._strong_start(sentence) or new_offender or listed:

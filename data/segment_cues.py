@@ -57,7 +57,7 @@ _TOPIC_STARTS = ("对于", "其实")
 NEUTRAL_STARTS = ("经", "民警", "根据")
 
 # Words before the first name in a sentence that tie it to the case already being told even when it names new
-# people (police tracing accomplices of one case): "南通警方顺藤摸瓜…先后抓获周某".
+# people (police tracing accomplices of one case): "警方顺藤摸瓜…又抓获王某".
 CONTINUATION_ANYWHERE = tuple("顺藤摸瓜 深挖 循线 涉案 此次 该案 此案 本案 上述 该团伙 该犯罪团伙 同案 落网".split())
 
 # The sentence itself says it tells a further case: "另有一家网吧…", "又查处一起…".
