@@ -82,6 +82,23 @@ def run_predict(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
+def run_annotate(args: argparse.Namespace) -> int:
+    """Write annotation tasks pre-filled with a model's case units and labels; the summary goes to stderr."""
+    from data.formats import label_studio_config
+    from data.tasks import write_tasks
+    from models.annotate import pre_annotate
+
+    if args.select is not None and args.select < 1:
+        raise PenaltyError(f"--select takes the number of bulletins to keep (1 or more), found {args.select}")
+    predictor = _predictor(args, args.model)
+    if args.labelstudio_config:
+        Path(args.labelstudio_config).write_text(label_studio_config(predictor.label_set, args.lang), encoding="utf-8")
+    result = pre_annotate(predictor, args.inputs, args.select, args.strategy, args.seed)
+    write_tasks(result.bulletins, args.output, args.format, predictor.name)
+    logger.info("%s; written to %s (%s)", result.describe(), args.output, args.format)
+    return 1 if result.failed else 0
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Train with the YAML config plus dotted overrides."""
     from training.config import DEFAULT_CONFIG, load_config
@@ -292,6 +309,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("-o", "--output", help="output file (.jsonl, .csv, .xlsx); default stdout")
     sub.add_argument("--shard", help="I/N: only this shard of the inputs (for splitting a crawl across machines)")
     sub.add_argument("--readable", action="store_true", help="a short human-readable block per case instead of JSONL")
+    label_set_option(sub)
+    segmenter_option(sub)
+    lang_option(sub)
+
+    sub = command(
+        "annotate",
+        run_annotate,
+        "Write Label Studio or doccano tasks pre-filled with a model's case units and labels, to be corrected.",
+        "penalty annotate --model runs/default crawl/ -o tasks.json --select 50 --labelstudio-config labeling.xml",
+    )
+    sub.add_argument("inputs", nargs="+", help="files, directories (recursive) or - for stdin")
+    sub.add_argument("--model", default="rules", help="'rules' or a model directory from 'penalty train'")
+    sub.add_argument("-o", "--output", required=True, help="the tasks file (Label Studio JSON or doccano JSONL)")
+    sub.add_argument("--format", choices=["labelstudio", "doccano"], default="labelstudio")
+    sub.add_argument("--select", type=int, help="keep only N bulletins, picked by --strategy (default: all)")
+    sub.add_argument(
+        "--strategy",
+        choices=["uncertainty", "random"],
+        default="uncertainty",
+        help="uncertainty: the bulletins the model is least sure of; random: a sample seeded by --seed",
+    )
+    sub.add_argument("--seed", type=int, default=0, help="seed of --strategy random")
+    sub.add_argument("--labelstudio-config", help="also write the Label Studio labelling interface (XML) here")
     label_set_option(sub)
     segmenter_option(sub)
     lang_option(sub)

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 from data.errors import AnnotationError
 from data.gold import GoldFile, collect_cases, read_gold_jsonl, write_gold_jsonl
@@ -22,23 +23,35 @@ _FINE = re.compile(r"\d{1,3}(?:[,，]\d{3})+|\d{1,15}")  # 1500 or 1,500 (groupe
 _FINE_SEPARATORS = re.compile(r"[\s;；、]+")
 
 
-def label_studio_config(label_set: LabelSet) -> str:
-    """The Label Studio labelling interface (XML) for a label set."""
+def label_studio_config(label_set: LabelSet, lang: str = "en") -> str:
+    """The Label Studio labelling interface (XML) for a label set.
 
-    def choices(name: str, values: Iterable[str], multiple: bool) -> str:
-        options = "".join(f'<Choice value="{v}"/>' for v in values)
+    Args:
+        label_set: the labels offered as choices.
+        lang: ``zh`` shows each label's Chinese name (``LabelSet.display``) while results still store the identifier
+            (Label Studio's ``alias`` replaces the shown value in results), so exports read back unchanged.
+    """
+
+    def choices(name: str, kind: str, values: Iterable[str], multiple: bool) -> str:
+        options = "".join(_choice(v, label_set.display(kind, v, lang)) if kind else _choice(v, v) for v in values)
         choice = "multiple" if multiple else "single"
         return f'<Choices name="{name}" toName="text" choice="{choice}">{options}</Choices>'
 
     return (
         '<View><Text name="text" value="$text"/>'
-        + choices("offense", label_set.offenses, False)
-        + choices("penalties", label_set.penalties, True)
-        + choices("party", label_set.parties, False)
+        + choices("offense", "offense", label_set.offenses, False)
+        + choices("penalties", "penalty", label_set.penalties, True)
+        + choices("party", "party", label_set.parties, False)
         + '<TextArea name="fine_amounts" toName="text" placeholder="fines in yuan, one per line"/>'
-        + choices("complete", ["true", "false"], False)
+        + choices("complete", "", ["true", "false"], False)
         + "</View>"
     )
+
+
+def _choice(label: str, shown: str) -> str:
+    """One ``<Choice>``: ``alias`` (what results store) only when the shown name differs from the identifier."""
+    alias = f" alias={quoteattr(label)}" if shown != label else ""
+    return f"<Choice value={quoteattr(shown)}{alias}/>"
 
 
 def detect_format(path: Path) -> str:
@@ -111,7 +124,7 @@ def _write_annotations(cases: list[GoldCase], path: Path, fmt: str) -> int:
     if fmt == "gold":
         return write_gold_jsonl(cases, path)
     if fmt == "doccano":
-        lines = [json.dumps(_to_doccano(c), ensure_ascii=False) for c in cases]
+        lines = [json.dumps(doccano_line(c), ensure_ascii=False) for c in cases]
         path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         return len(lines)
     if fmt == "labelstudio":
@@ -255,17 +268,26 @@ def _fines(text: str, where: str) -> list[int]:
     return fines
 
 
-def _to_doccano(case: GoldCase) -> dict:
+def doccano_line(case: GoldCase) -> dict:
+    """A case as one doccano line; ``_doccano_record`` reads it back (also what ``penalty annotate`` pre-fills)."""
     labels = [f"offense:{case.offense}", *(f"penalty:{p}" for p in case.penalties), f"party:{case.party}"]
     labels.append(f"complete:{str(case.complete).lower()}")
     return {"doc": case.doc, "text": case.text, "label": labels, "fine_amounts": list(case.fine_amounts)}
 
 
 def _to_label_studio(case: GoldCase, task_id: int) -> dict:
+    data = {"text": case.text, "doc": case.doc}
+    return {"id": task_id, "data": data, "annotations": [{"result": label_studio_result(case)}]}
+
+
+def label_studio_result(case: GoldCase) -> list[dict]:
+    """A case's labels as Label Studio result regions, the shape ``_label_studio_record`` reads back: under
+    ``annotations`` for gold, under ``predictions`` for ``penalty annotate``'s pre-filled tasks."""
+
     def choice(name: str, values: list[str]) -> dict:
         return {"from_name": name, "to_name": "text", "type": "choices", "value": {"choices": values}}
 
-    result = [
+    return [
         choice("offense", [case.offense]),
         choice("penalties", list(case.penalties)),
         choice("party", [case.party]),
@@ -277,7 +299,6 @@ def _to_label_studio(case: GoldCase, task_id: int) -> dict:
             "value": {"text": [str(f) for f in case.fine_amounts]},
         },
     ]
-    return {"id": task_id, "data": {"text": case.text, "doc": case.doc}, "annotations": [{"result": result}]}
 
 
 def resolve_annotation_paths(specs: Iterable[str]) -> list[Path]:

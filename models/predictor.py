@@ -128,8 +128,17 @@ class Predictor:
 
     def label_units(self, units: list[CaseUnit]) -> list[Prediction]:
         """Label segmented units, keeping their order and offsets."""
-        scores = self.labeler.score_texts([u.text for u in units]) if units else []
-        return [self._prediction(unit, score) for unit, score in zip(units, scores, strict=True)]
+        return [prediction for prediction, _ in self.score_units(units)]
+
+    def score_units(self, units: list[CaseUnit]) -> list[tuple[Prediction, LabelScores]]:
+        """Label segmented units and keep the calibrated scores behind each label.
+
+        Why: a ``Prediction`` keeps only the winning offense's score; uncertainty sampling (``penalty annotate``)
+        needs the runner-up too, and scoring the units a second time would double the cost of a large crawl.
+        """
+        raw = self.labeler.score_texts([u.text for u in units]) if units else []
+        scored = [self.calibration.apply(score) for score in raw]
+        return [(self._prediction(unit, score), score) for unit, score in zip(units, scored, strict=True)]
 
     def record(self, prediction: Prediction, lang: str) -> dict:
         """The output record of one prediction: ``Prediction.to_dict()`` (identifiers, what programs read) plus
@@ -150,7 +159,7 @@ class Predictor:
         return tuple(p for p in self.label_set.penalties if p in chosen)
 
     def _prediction(self, unit: CaseUnit, scores: LabelScores) -> Prediction:
-        scores = self.calibration.apply(scores)
+        """The labels of one unit from its calibrated ``scores``."""
         offense = max(scores.offense, key=scores.offense.get)
         party = max(scores.party, key=scores.party.get)
         penalties = self.decide_penalties(scores.penalties)

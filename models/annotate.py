@@ -1,0 +1,108 @@
+"""``penalty annotate``: label bulletins with a model, pick which to annotate, and return them as task bulletins
+(``data.tasks`` writes them), accounting for every input: read, failed, or without case units.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from data.inputs import InputFailure, read_inputs
+from data.reader import Bulletin
+from data.tasks import TaskBulletin
+from data.types import LabelScores, Prediction
+from models.batch import BATCH_BULLETINS
+from models.predictor import DEFAULT_THRESHOLD, Predictor
+from models.rules import RULES, RuleLabeler
+from models.selection import Doubt, measure_doubt, select_bulletins
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AnnotateResult:
+    """The picked bulletins and what happened to every input."""
+
+    bulletins: list[TaskBulletin] = field(default_factory=list)
+    read: int = 0
+    failed: list[InputFailure] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # sources of readable bulletins without case units
+
+    def describe(self) -> str:
+        units = sum(len(b.predictions) for b in self.bulletins)
+        return (
+            f"{self.read + len(self.failed)} input(s): {self.read} read, {len(self.failed)} failed, "
+            f"{len(self.empty)} without case units; {units} task(s) from {len(self.bulletins)} bulletin(s)"
+        )
+
+
+def pre_annotate(
+    predictor: Predictor, specs: Iterable[str], select: int | None = None, strategy: str = "uncertainty", seed: int = 0
+) -> AnnotateResult:
+    """Label every input bulletin, then keep all of them or ``select`` of them by ``strategy``.
+
+    Args:
+        predictor: the model whose case units and labels pre-fill the tasks.
+        specs: files, directories (recursive) or ``-``, as ``penalty predict`` reads them.
+        select: how many bulletins to keep (``None``: all, in input order).
+        strategy: ``uncertainty`` (most unsure first) or ``random`` (seeded by ``seed``); ``models.selection``.
+
+    Raises:
+        ValueError: an unknown ``strategy`` or a negative ``select``.
+    """
+    result = AnnotateResult()
+    scored: list[tuple[str, list[tuple[Prediction, LabelScores]]]] = []
+    pending: list[Bulletin] = []
+    for item in read_inputs(specs):
+        if isinstance(item, InputFailure):
+            result.failed.append(item)
+            continue
+        pending.append(item)
+        if len(pending) >= BATCH_BULLETINS:
+            scored.extend(_score(predictor, pending))
+            pending = []
+    scored.extend(_score(predictor, pending))
+    result.read = len(scored)
+    result.empty = [source for source, units in scored if not units]
+    for source in result.empty:
+        logger.warning("%s: no case units found; no task written", source)
+    labelled = [(source, units) for source, units in scored if units]
+    doubts = _doubts(predictor, labelled)
+    chosen = range(len(labelled)) if select is None else select_bulletins(doubts, select, strategy, seed)
+    how = "" if select is None else f" (picked by {strategy}{f', seed {seed}' if strategy == 'random' else ''})"
+    result.bulletins = [
+        TaskBulletin(labelled[i][0], tuple(p for p, _ in labelled[i][1]), doubts[i][1].describe() + how)
+        for i in chosen
+    ]
+    return result
+
+
+def _score(predictor: Predictor, bulletins: list[Bulletin]) -> list[tuple[str, list[tuple[Prediction, LabelScores]]]]:
+    """Each bulletin's source and units (prediction, calibrated scores), segmented and labelled in one batch."""
+    per_bulletin = predictor.segmenter.segment_many([(b.text, b.source, b.body_start) for b in bulletins])
+    flat = predictor.score_units([u for units in per_bulletin for u in units])
+    out, cursor = [], 0
+    for bulletin, units in zip(bulletins, per_bulletin, strict=True):
+        out.append((bulletin.source, flat[cursor : cursor + len(units)]))
+        cursor += len(units)
+    return out
+
+
+def _doubts(
+    predictor: Predictor, labelled: list[tuple[str, list[tuple[Prediction, LabelScores]]]]
+) -> list[tuple[str, Doubt]]:
+    """Each bulletin's doubt, with the rules as a second opinion unless the model is the rules."""
+    rules = None if predictor.name == RULES else Predictor(RuleLabeler(predictor.label_set))
+    return [
+        (
+            source,
+            measure_doubt(
+                units,
+                predictor.thresholds,
+                DEFAULT_THRESHOLD,
+                rules.label_units([p.unit for p, _ in units]) if rules else None,
+            ),
+        )
+        for source, units in labelled
+    ]
