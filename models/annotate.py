@@ -80,13 +80,7 @@ def pre_annotate(
 
 def _score(predictor: Predictor, bulletins: list[Bulletin]) -> list[tuple[str, list[tuple[Prediction, LabelScores]]]]:
     """Each bulletin's source and units (prediction, calibrated scores), segmented and labelled in one batch."""
-    per_bulletin = predictor.segmenter.segment_many([(b.text, b.source, b.body_start) for b in bulletins])
-    flat = predictor.score_units([u for units in per_bulletin for u in units])
-    out, cursor = [], 0
-    for bulletin, units in zip(bulletins, per_bulletin, strict=True):
-        out.append((bulletin.source, flat[cursor : cursor + len(units)]))
-        cursor += len(units)
-    return out
+    return [(b.source, units) for b, units in zip(bulletins, predictor.score_bulletins(bulletins), strict=True)]
 
 
 def _doubts(

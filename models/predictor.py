@@ -118,8 +118,12 @@ class Predictor:
 
     def predict_bulletins(self, bulletins: Iterable[Bulletin]) -> list[list[Prediction]]:
         """Segment and label several bulletins in one batch (faster than one at a time)."""
+        return [[prediction for prediction, _ in units] for units in self.score_bulletins(bulletins)]
+
+    def score_bulletins(self, bulletins: Iterable[Bulletin]) -> list[list[tuple[Prediction, LabelScores]]]:
+        """``predict_bulletins`` with the calibrated scores behind each label (``score_units``), per bulletin."""
         per_bulletin = self.segmenter.segment_many([(b.text, b.source, b.body_start) for b in bulletins])
-        flat = self.label_units([u for units in per_bulletin for u in units])
+        flat = self.score_units([u for units in per_bulletin for u in units])
         out, cursor = [], 0
         for units in per_bulletin:
             out.append(flat[cursor : cursor + len(units)])
