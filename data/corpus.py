@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 CORPUS_DIR = Path(__file__).with_name("corpus")
 SOURCE_DIR = CORPUS_DIR / "src"
 BUILD_DIR = CORPUS_DIR / "bulletins"
+CORPUS_SPEC = "corpus"  # in data lists (data.train, --data): the built corpus bulletins
 PART_KINDS = ("lead", "case", "stats", "caption", "news", "closing", "heading", "commentary", "navigation", "fragment")
 BULLETIN_KEYS = ("doc", "issuer", "region", "year", "style", "separator", "parts")
 ISSUERS = (
@@ -52,6 +53,11 @@ class AuthoredBulletin:
     text: str
     cases: list[GoldCase]
     spans: list[tuple[int, int]]
+
+
+def data_path(spec: str) -> Path:
+    """The path a data spec names: ``corpus`` is the built authored corpus (``BUILD_DIR``), anything else a path."""
+    return BUILD_DIR if spec == CORPUS_SPEC else Path(spec)
 
 
 def assemble_bulletin(raw: dict, label_set: LabelSet, where: str) -> AuthoredBulletin:

@@ -307,11 +307,11 @@ def resolve_annotation_paths(specs: Iterable[str]) -> list[Path]:
     Raises:
         AnnotationError: a path does not exist or a directory holds no annotation file.
     """
-    from data.corpus import BUILD_DIR
+    from data.corpus import data_path
 
     paths: list[Path] = []
     for spec in specs:
-        path = BUILD_DIR if spec == "corpus" else Path(spec)
+        path = data_path(spec)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in (".jsonl", ".json") and p.is_file())
             if not found:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data.annotated import AnnotatedBulletin, load_annotated_dir
-from data.corpus import BUILD_DIR
+from data.corpus import data_path
 from data.errors import InputError
 from data.formats import read_annotations, resolve_annotation_paths
 from data.labels import LabelSet
@@ -86,7 +86,7 @@ def load_eval_set(specs: list[str], label_set: LabelSet) -> EvalSet:
     problems: list[str] = []
     files: list[Path] = []
     for spec in specs:
-        path = BUILD_DIR if spec == "corpus" else Path(spec)
+        path = data_path(spec)
         if _is_annotated_dir(path):
             for annotated in load_annotated_dir(path, label_set):
                 gold_path = Path(annotated.bulletin.source).with_suffix(".jsonl")

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.corpus import BUILD_DIR
+from data.corpus import data_path
 from data.errors import InputError, ModelError
 from data.inputs import InputFailure, read_inputs
 from data.versions import library_versions
@@ -33,7 +33,6 @@ from training.config import ConfigError
 logger = logging.getLogger(__name__)
 ADAPT_NAME = "adapt.json"
 CHECKPOINT_DIR = "checkpoints"
-CORPUS = "corpus"  # in --data: the authored corpus' bulletin texts (data/corpus/bulletins), as in data.train
 
 
 @dataclass
@@ -118,7 +117,7 @@ def read_bulletin_texts(specs: list[str]) -> BulletinTexts:
     texts: list[str] = []
     sources: list[tuple[str, str]] = []
     skipped: list[InputFailure] = []
-    resolved = [str(BUILD_DIR) if spec == CORPUS else spec for spec in specs]
+    resolved = [str(data_path(spec)) for spec in specs]
     for item in read_inputs(resolved):  # logs each failure itself, naming the file
         if isinstance(item, InputFailure):
             skipped.append(item)

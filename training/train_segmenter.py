@@ -24,7 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from data.annotated import load_annotated_dir
-from data.corpus import BUILD_DIR
+from data.corpus import data_path
 from data.errors import AnnotationError
 from data.labels import LabelSet
 from data.segment_features import sentence_bulletin, sentence_tags
@@ -75,7 +75,7 @@ def annotated_sources(
     """
     found = []
     for spec in specs:
-        directory = BUILD_DIR if spec == "corpus" else Path(spec)
+        directory = data_path(spec)
         if not directory.is_dir():
             raise AnnotationError(
                 f"{spec}: the segmenter trains on annotated directories (bulletin .txt + gold .jsonl)"
