@@ -8,11 +8,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from data.inputs import InputFailure, read_inputs
+from data.inputs import InputFailure
 from data.reader import Bulletin
 from data.tasks import TaskBulletin
 from data.types import LabelScores, Prediction
-from models.batch import BATCH_BULLETINS
+from models.batch import bulletin_batches
 from models.predictor import DEFAULT_THRESHOLD, Predictor
 from models.rules import RULES, RuleLabeler
 from models.selection import Doubt, measure_doubt, select_bulletins
@@ -53,16 +53,11 @@ def pre_annotate(
     """
     result = AnnotateResult()
     scored: list[tuple[str, list[tuple[Prediction, LabelScores]]]] = []
-    pending: list[Bulletin] = []
-    for item in read_inputs(specs):
+    for item in bulletin_batches(specs):
         if isinstance(item, InputFailure):
             result.failed.append(item)
-            continue
-        pending.append(item)
-        if len(pending) >= BATCH_BULLETINS:
-            scored.extend(_score(predictor, pending))
-            pending = []
-    scored.extend(_score(predictor, pending))
+        else:
+            scored.extend(_score(predictor, item))
     result.read = len(scored)
     result.empty = [source for source, units in scored if not units]
     for source in result.empty:

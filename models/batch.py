@@ -51,20 +51,34 @@ def predict_bulletin_files(
     lang: str = DEFAULT_LANG,
 ) -> Iterator[dict]:
     """Output records for every input bulletin, labelled in groups of ``BATCH_BULLETINS``; label names in ``lang``."""
-    pending: list[Bulletin] = []
     progress = tqdm(desc="bulletins", unit=" file", disable=not logger.isEnabledFor(logging.INFO))
-    for item in read_inputs(specs, shard):
-        progress.update()
+    for item in bulletin_batches(specs, shard):
         if isinstance(item, InputFailure):
+            progress.update()
             summary.failed += 1
             yield item.to_dict()
             continue
+        progress.update(len(item))
+        yield from _flush(predictor, item, summary, lang)
+    progress.close()
+
+
+def bulletin_batches(
+    specs: Iterable[str], shard: tuple[int, int] | None = None
+) -> Iterator[InputFailure | list[Bulletin]]:
+    """The inputs as they are read: each failure at once, readable bulletins in lists of up to ``BATCH_BULLETINS``
+    (labelling a few dozen together is what makes length-sorted batches pay); an empty input set yields nothing."""
+    pending: list[Bulletin] = []
+    for item in read_inputs(specs, shard):
+        if isinstance(item, InputFailure):
+            yield item
+            continue
         pending.append(item)
         if len(pending) >= BATCH_BULLETINS:
-            yield from _flush(predictor, pending, summary, lang)
+            yield pending
             pending = []
-    yield from _flush(predictor, pending, summary, lang)
-    progress.close()
+    if pending:
+        yield pending
 
 
 def _flush(predictor: Predictor, bulletins: list[Bulletin], summary: BatchSummary, lang: str) -> Iterator[dict]:
