@@ -66,6 +66,7 @@ def tiny_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     The tokenizer must know the characters, or every test would train on ``[UNK]`` runs (and masked-LM tests would
     find nothing to mask).
     """
+    import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     tokenizer = BertTokenizerFast(vocab=str(FIXTURES / "vocab.txt"))  # transformers 5: `vocab`, not `vocab_file`
@@ -78,6 +79,7 @@ def tiny_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         max_position_embeddings=128,
     )
     out = tmp_path_factory.mktemp("tiny-bert")
+    torch.manual_seed(0)  # the same weights whichever tests ran before and drew from the global generator
     BertModel(config, add_pooling_layer=False).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
