@@ -92,10 +92,18 @@ def run_annotate(args: argparse.Namespace) -> int:
         raise PenaltyError(f"--select takes the number of bulletins to keep (1 or more), found {args.select}")
     predictor = _predictor(args, args.model)
     if args.labelstudio_config:
-        Path(args.labelstudio_config).write_text(label_studio_config(predictor.label_set, args.lang), encoding="utf-8")
+        config = label_studio_config(predictor.label_set, args.lang, bulletin=args.task_per == "bulletin")
+        Path(args.labelstudio_config).write_text(config, encoding="utf-8")
     result = pre_annotate(predictor, args.inputs, args.select, args.strategy, args.seed)
-    write_tasks(result.bulletins, args.output, args.format, predictor.name)
-    logger.info("%s; written to %s (%s)", result.describe(), args.output, args.format)
+    count = write_tasks(result.bulletins, args.output, args.format, predictor.name, per=args.task_per)
+    logger.info(
+        "%s; written to %s (%s): %d task(s), one per %s",
+        result.describe(),
+        args.output,
+        args.format,
+        count,
+        args.task_per,
+    )
     return 1 if result.failed else 0
 
 
@@ -323,6 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--model", default="rules", help="'rules' or a model directory from 'penalty train'")
     sub.add_argument("-o", "--output", required=True, help="the tasks file (Label Studio JSON or doccano JSONL)")
     sub.add_argument("--format", choices=["labelstudio", "doccano"], default="labelstudio")
+    sub.add_argument(
+        "--task-per",
+        choices=["case", "bulletin"],
+        default="case",
+        help="case: one task per case unit (correct its labels); bulletin: one task per bulletin with a region per "
+        "unit (also re-bound, add or delete units; --labelstudio-config then writes the per-region interface)",
+    )
     sub.add_argument("--select", type=int, help="keep only N bulletins, picked by --strategy (default: all)")
     sub.add_argument(
         "--strategy",

@@ -3,49 +3,64 @@
 Label Studio: one task per case unit, ``data.text`` (+ ``data.doc``), choices named ``offense``, ``penalties``,
 ``party`` and a textarea ``fine_amounts``; ``LABEL_STUDIO_CONFIG`` is the matching labelling interface.
 doccano (text classification): ``{"text", "label": ["offense:hacking", "penalty:fine", "party:individual"]}``.
+Bulletin-level tasks (one per bulletin, a region per case unit; ``data.bulletin_tasks``) are recognised in both
+tools' files and read as one record per unit.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from data.annotation_values import read_complete, read_fines, textarea_strings
+from data.bulletin_tasks import (
+    FINES_CONTROL,
+    UNIT_CONTROL,
+    UNIT_LABEL,
+    doccano_bulletin_records,
+    is_bulletin_line,
+    is_bulletin_task,
+    label_studio_bulletin_records,
+)
 from data.errors import AnnotationError
 from data.gold import GoldFile, collect_cases, read_gold_jsonl, write_gold_jsonl
 from data.labels import LabelSet
 from data.types import GoldCase
 
 FORMATS = ("gold", "labelstudio", "doccano")
-_FINE = re.compile(r"\d{1,3}(?:[,，]\d{3})+|\d{1,15}")  # 1500 or 1,500 (grouped by thousands); 元 is dropped
-_FINE_SEPARATORS = re.compile(r"[\s;；、]+")
 
 
-def label_studio_config(label_set: LabelSet, lang: str = "en") -> str:
+def label_studio_config(label_set: LabelSet, lang: str = "en", bulletin: bool = False) -> str:
     """The Label Studio labelling interface (XML) for a label set.
 
     Args:
         label_set: the labels offered as choices.
         lang: ``zh`` shows each label's Chinese name (``LabelSet.display``) while results still store the identifier
             (Label Studio's ``alias`` replaces the shown value in results), so exports read back unchanged.
+        bulletin: the interface of bulletin-level tasks (``data.bulletin_tasks``): a ``unit`` span label over the
+            whole bulletin, and the choices as per-region classifications (``perRegion``) of the selected unit,
+            shown while a unit is selected.
     """
+    per_region = ' perRegion="true"' if bulletin else ""
 
     def choices(name: str, kind: str, values: Iterable[str], multiple: bool) -> str:
         options = "".join(_choice(v, label_set.display(kind, v, lang)) if kind else _choice(v, v) for v in values)
         choice = "multiple" if multiple else "single"
-        return f'<Choices name="{name}" toName="text" choice="{choice}">{options}</Choices>'
+        return f'<Choices name="{name}" toName="text" choice="{choice}"{per_region}>{options}</Choices>'
 
-    return (
-        '<View><Text name="text" value="$text"/>'
-        + choices("offense", "offense", label_set.offenses, False)
+    fields = (
+        choices("offense", "offense", label_set.offenses, False)
         + choices("penalties", "penalty", label_set.penalties, True)
         + choices("party", "party", label_set.parties, False)
-        + '<TextArea name="fine_amounts" toName="text" placeholder="fines in yuan, one per line"/>'
+        + f'<TextArea name="{FINES_CONTROL}" toName="text"{per_region} placeholder="fines in yuan, one per line"/>'
         + choices("complete", "", ["true", "false"], False)
-        + "</View>"
     )
+    if not bulletin:
+        return f'<View><Text name="text" value="$text"/>{fields}</View>'
+    units = f'<Labels name="{UNIT_CONTROL}" toName="text"><Label value="{UNIT_LABEL}" background="#ffb86b"/></Labels>'
+    return f'<View>{units}<Text name="text" value="$text"/><View visibleWhen="region-selected">{fields}</View></View>'
 
 
 def _choice(label: str, shown: str) -> str:
@@ -141,9 +156,15 @@ def _doccano_records(path: Path, raw: str) -> Iterable[tuple[str, object]]:
             continue
         where = f"{path}:{number}"
         try:
-            yield where, _doccano_record(json.loads(line), where)
+            raw_record = json.loads(line)
         except json.JSONDecodeError as err:
             yield where, AnnotationError(f"malformed JSON at {where}: {err.msg}")
+            continue
+        if is_bulletin_line(raw_record):  # a whole bulletin with case spans: one record per span
+            yield from doccano_bulletin_records(raw_record, where)
+            continue
+        try:
+            yield where, _doccano_record(raw_record, where)
         except AnnotationError as err:
             yield where, err
 
@@ -168,21 +189,10 @@ def _doccano_record(raw: object, where: str) -> object:
         elif kind in ("offense", "party"):
             record[kind] = value
         elif kind == "complete":
-            record["complete"] = _complete_choice(value, where)
+            record["complete"] = read_complete(value, where)
         else:
             raise AnnotationError(f"label {label!r} at {where} needs a prefix offense:/penalty:/party:/complete:")
     return record
-
-
-def _complete_choice(value: object, where: str) -> bool:
-    """``"true"``/``"false"`` as written by the annotation tools.
-
-    Raises:
-        AnnotationError: any other value (reading it as true would be a silent guess).
-    """
-    if value not in ("true", "false"):
-        raise AnnotationError(f"'complete' must be true or false at {where}, found {value!r}")
-    return value == "true"
 
 
 def _label_studio_records(path: Path, raw: str) -> Iterable[tuple[str, object]]:
@@ -200,6 +210,9 @@ def _label_studio_records(path: Path, raw: str) -> Iterable[tuple[str, object]]:
     for number, task in enumerate(tasks, start=1):
         task_id = task.get("id", number) if isinstance(task, dict) else number
         where = f"{path}:task {task_id}"
+        if is_bulletin_task(task):  # a whole bulletin with unit regions: one record per unit
+            yield from label_studio_bulletin_records(task, where)
+            continue
         try:
             yield where, _label_studio_record(task, where)
         except AnnotationError as err:
@@ -229,43 +242,15 @@ def _label_studio_record(task: object, where: str) -> dict:
         name, choices = result.get("from_name"), value.get("choices") or [""]
         if name == "fine_amounts":
             record["fine_amounts"] = [
-                fine for text in _strings(value.get("text"), where) for fine in _fines(text, where)
+                fine for text in textarea_strings(value.get("text"), where) for fine in read_fines(text, where)
             ]
         elif name == "penalties":
             record["penalties"] = value.get("choices", [])
         elif name in ("offense", "party"):
             record[name] = choices[0] if isinstance(choices, list) else choices
         elif name == "complete":
-            record["complete"] = _complete_choice(choices[0] if isinstance(choices, list) else choices, where)
+            record["complete"] = read_complete(choices[0] if isinstance(choices, list) else choices, where)
     return record
-
-
-def _strings(value: object, where: str) -> list[str]:
-    """A textarea's lines (Label Studio stores a list of strings).
-
-    Raises:
-        AnnotationError: the value is not a list of strings.
-    """
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise AnnotationError(f"expected the fine_amounts textarea to hold a list of strings at {where}")
-    return value
-
-
-def _fines(text: str, where: str) -> list[int]:
-    """Fines in whole yuan from one textarea entry: ``1500``, ``1,500`` and ``2000元``, several split by spaces, ``;``
-    or ``、``.
-
-    Raises:
-        AnnotationError: a token is not a whole number of yuan (silently dropping it would lose a gold fine).
-    """
-    fines = []
-    for token in _FINE_SEPARATORS.split(text.replace("元", " ").strip()):
-        if not token:
-            continue
-        if _FINE.fullmatch(token) is None:
-            raise AnnotationError(f"cannot read fine {token!r} at {where}; write whole yuan, e.g. 1500 or 1,500元")
-        fines.append(int(re.sub(r"[,，]", "", token)))
-    return fines
 
 
 def doccano_line(case: GoldCase) -> dict:

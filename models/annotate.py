@@ -53,11 +53,13 @@ def pre_annotate(
     """
     result = AnnotateResult()
     scored: list[tuple[str, list[tuple[Prediction, LabelScores]]]] = []
+    bulletin_texts: dict[str, str] = {}  # source -> decoded text, for bulletin-level tasks
     for item in bulletin_batches(specs):
         if isinstance(item, InputFailure):
             result.failed.append(item)
         else:
             scored.extend(_score(predictor, item))
+            bulletin_texts.update((b.source, b.text) for b in item)
     result.read = len(scored)
     result.empty = [source for source, units in scored if not units]
     for source in result.empty:
@@ -67,7 +69,12 @@ def pre_annotate(
     chosen = range(len(labelled)) if select is None else select_bulletins(doubts, select, strategy, seed)
     how = "" if select is None else f" (picked by {strategy}{f', seed {seed}' if strategy == 'random' else ''})"
     result.bulletins = [
-        TaskBulletin(labelled[i][0], tuple(p for p, _ in labelled[i][1]), doubts[i][1].describe() + how)
+        TaskBulletin(
+            labelled[i][0],
+            tuple(p for p, _ in labelled[i][1]),
+            doubts[i][1].describe() + how,
+            bulletin_texts[labelled[i][0]],
+        )
         for i in chosen
     ]
     return result
