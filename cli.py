@@ -112,7 +112,8 @@ def run_train(args: argparse.Namespace) -> int:
     from training.config import DEFAULT_CONFIG, load_config
     from training.train import train
 
-    config = load_config(args.config or DEFAULT_CONFIG, args.overrides)
+    init_from = ["--training.init_from", args.init_from] if args.init_from else []
+    config = load_config(args.config or DEFAULT_CONFIG, args.overrides + init_from)
     if args.task == "segment":
         from training.train_segmenter import train_segmenter
 
@@ -359,6 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--config", help="YAML config (default configs/default.yaml)")
     sub.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
+    sub.add_argument(
+        "--init-from",
+        metavar="MODEL_DIR",
+        help="start from this trained model's weights (encoder and heads; same label set) instead of the base "
+        "model: sets training.init_from. Train on the original data plus the corrections, e.g. "
+        "--data.train '[corpus, export.json]'",
+    )
     task_option(sub)
     sub.epilog = _describe_config_keys()
 

@@ -23,12 +23,16 @@ def write_model_card(model_dir: Path, config: RunConfig, label_set: LabelSet, su
         "the calibration",
     ]
     rows = "\n".join(f"| {k} | {validation[k]:.3f} |" for k in _HEADLINE if k in validation)
+    init_from = config.training.init_from
+    started = (
+        f"; started from the trained model `{init_from}` (its weights, not the base model's)" if init_from else ""
+    )
     text = f"""# penalty model: {config.model.model_type}
 
 Labels case units of Chinese cyber-security enforcement bulletins with an offense ({len(label_set.offenses)} labels),
 penalties ({len(label_set.penalties)} labels, multi-label) and the punished party.
 
-- Model type: `{config.model.model_type}`; base model: `{config.model.base_model}`
+- Model type: `{config.model.model_type}`; base model: `{config.model.base_model}`{started}
 - Label set: `{label_set.name}` (`labels.yaml`, fingerprint `{label_set.fingerprint}`)
 - Training data: {", ".join(config.data.train)} — {summary.get("train_cases", "?")} case units from
   {summary.get("train_bulletins", "?")} bulletins; validation: {summary.get("validation_cases", "?")} units

@@ -129,6 +129,14 @@ class TrainingConfig:
     review_max_share: float = field(
         default=0.25, metadata={"help": "needs_review: flag at most this share of the validation units."}
     )
+    init_from: str | None = field(
+        default=None,
+        metadata={
+            "help": "A model directory from 'penalty train' to start from (encoder and heads) instead of "
+            "model.base_model, e.g. to learn from corrections; its labels must equal data.label_set. Train on the "
+            "original data plus the corrections, or the model forgets what the corrections do not show."
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.learning_rate <= 0:

@@ -37,6 +37,7 @@ from training.config import CONFIG_NAME, RunConfig
 from training.fusion import tune_fusion
 from training.splits import grouped_split
 from training.thresholds import tune_thresholds
+from training.warm_start import check_init_from, load_init_model
 
 logger = logging.getLogger(__name__)
 CHECKPOINT_DIR = "checkpoints"
@@ -72,6 +73,8 @@ def train(
 
     set_seed(config.training.seed)
     label_set = LabelSet.load(config.data.label_set)
+    if config.training.init_from:
+        check_init_from(config, label_set)  # before any data is read: a wrong model is refused at once
     cases = train_cases if train_cases is not None else load_valid_cases(config.data.train, label_set)
     if real_cases is None:
         real_cases = [] if train_cases is not None else _load_real(config.data.real, label_set)
@@ -95,6 +98,8 @@ def train(
         "validation_source": _validation_source(config, real_cases),
         "train_seconds": round(time.perf_counter() - started, 1),
     }
+    if config.training.init_from:
+        summary["init_from"] = config.training.init_from
     thresholds: dict[str, float] = {}
     fusion: dict[str, float] = {}
     rule_rates: dict[str, list[float]] = {}
@@ -228,12 +233,19 @@ def class_weights(
 
 
 def build_model(config: RunConfig, label_set: LabelSet, train_split: list[GoldCase]):
-    """The multi-task model on the configured base encoder (class weights from ``train_split``, layers frozen)."""
+    """The multi-task model on the configured base encoder, or the trained model of ``training.init_from`` (class
+    weights from ``train_split``, layers frozen)."""
     from models.base import load_base_model
     from models.multitask import MultiTaskModel
 
-    encoder, tokenizer = load_base_model(config.model.base_model)
     offense_weights, pos_weights = class_weights(train_split, label_set, config.model.class_weights)
+    if config.training.init_from:
+        model, tokenizer = load_init_model(config)
+        # Loss weights live in the config: those of the new training data, not of the data the model first saw.
+        model.config.offense_weights, model.config.penalty_pos_weights = offense_weights, pos_weights
+        _freeze(model, config.model.freeze_embeddings, config.model.freeze_layers)
+        return model, tokenizer
+    encoder, tokenizer = load_base_model(config.model.base_model)
     model = MultiTaskModel.from_encoder(
         encoder,
         offenses=list(label_set.offenses),
