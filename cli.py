@@ -191,6 +191,24 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_compare(args: argparse.Namespace) -> int:
+    """List the units two models label differently (fix / regression against gold); the summary goes to stderr."""
+    from data.output import RecordWriter
+    from eval.compare import CHANGE_COLUMNS, compare_predictors
+
+    if len(args.model) != 2:
+        raise PenaltyError(f"compare takes two models, --model OLD --model NEW; found {len(args.model)}")
+    if args.output and Path(args.output).suffix.lower() == ".txt":
+        raise PenaltyError(f"-o {args.output}: changes are written as .jsonl, .csv or .xlsx")
+    old, new = (_predictor(args, name) for name in args.model)
+    comparison = compare_predictors(old, new, args.data, _label_set(args), names=(args.model[0], args.model[1]))
+    with RecordWriter(args.output, columns=CHANGE_COLUMNS) as out:
+        for change in comparison.changes:
+            out.write(change.to_record())
+    print(comparison.describe(), file=sys.stderr)
+    return 1 if comparison.failed else 0
+
+
 def run_cv(args: argparse.Namespace) -> int:
     """Cross-validation grouped by bulletin; prints per-fold and mean figures as JSON."""
     from training.config import DEFAULT_CONFIG, load_config
@@ -409,6 +427,25 @@ def build_parser() -> argparse.ArgumentParser:
     label_set_option(sub)
     segmenter_option(sub)
     lang_option(sub)
+
+    sub = command(
+        "compare",
+        run_compare,
+        "List the case units whose labels changed between two models (OLD, then NEW): old vs new vs gold, and "
+        "whether each change is a fix or a regression; a summary line on stderr.",
+        "penalty compare --model runs/m1 --model runs/m2 --data ../shared/data/real -o changes.csv",
+    )
+    sub.add_argument("--model", action="append", required=True, help="'rules' or a model directory: OLD, then NEW")
+    sub.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        help="gold data (annotated directory, annotation file, corpus): its gold units; or bulletins (files, "
+        "directories): the units OLD's segmenter finds, without verdicts",
+    )
+    sub.add_argument("-o", "--output", help="changes file (.jsonl, .csv, .xlsx); default JSONL on stdout")
+    label_set_option(sub)
+    segmenter_option(sub)
 
     sub = command(
         "cv",

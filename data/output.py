@@ -44,8 +44,9 @@ COLUMNS = [
 class RecordWriter:
     """Context manager writing dict records to ``path`` (``None`` or ``-``: JSONL on stdout)."""
 
-    def __init__(self, path: str | Path | None, readable: bool = False) -> None:
+    def __init__(self, path: str | Path | None, readable: bool = False, columns: list[str] | None = None) -> None:
         self.path = None if path in (None, "-") else Path(path)
+        self.columns = columns or COLUMNS  # the CSV/XLSX columns; others for records other than predictions
         suffix = self.path.suffix.lower() if self.path else ".txt" if readable else ".jsonl"
         if suffix not in FORMATS:
             raise InputError(f"output {path}: unknown extension {suffix!r}; use one of {sorted(FORMATS)}")
@@ -69,7 +70,7 @@ class RecordWriter:
                 # utf-8-sig: Excel opens a CSV with Chinese text correctly only with a BOM
                 self._handle = open(self.path, "w", encoding="utf-8-sig", newline="")
                 self._csv = csv.writer(self._handle)
-                self._csv.writerow(COLUMNS)
+                self._csv.writerow(self.columns)
         except OSError as err:
             raise InputError(f"output {self.path}: cannot write ({err.strerror or err})") from err
         return self
@@ -80,7 +81,7 @@ class RecordWriter:
         elif self.format == "text":
             self._handle.write(_readable(record))
         else:
-            row = [_cell(record.get(column)) for column in COLUMNS]
+            row = [_cell(record.get(column)) for column in self.columns]
             if self._csv is not None:
                 self._csv.writerow(row)
             else:
@@ -93,7 +94,7 @@ class RecordWriter:
             book = Workbook()
             sheet = book.active
             sheet.title = "cases"
-            sheet.append(COLUMNS)
+            sheet.append(self.columns)
             for row in self._rows:
                 sheet.append(row)
             book.save(self.path)

@@ -18,9 +18,11 @@ import pytest
         "data.segment_offenders",
         "data.labels",
         "data.formats",
+        "data.bulletin_tasks",
         "data.corpus",
         "data.evidence",
         "eval.metrics",
+        "eval.compare",
     ],
 )
 def test_layering_module_does_not_import_torch(module):
