@@ -71,7 +71,7 @@ def run_predict(args: argparse.Namespace) -> int:
     predictor = _predictor(args, args.model)
     summary = BatchSummary()
     shard = parse_shard(args.shard) if args.shard else None
-    with RecordWriter(args.output, readable=args.readable) as out:
+    with RecordWriter(args.output, readable=args.readable, probabilities=predictor.probabilities) as out:
         if args.units:
             records = (r for path in args.inputs for r in predict_unit_file(predictor, path, summary, args.lang))
         else:
@@ -243,7 +243,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from web.app import create_app
 
-    app = create_app(_predictor(args, args.model))
+    app = create_app(_predictor(args, args.model), lang=args.lang, max_batch_bytes=int(args.max_upload_mb * 1e6))
     uvicorn.run(app, host=args.host, port=args.port)
     return 0
 
@@ -483,8 +483,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--model", default="rules")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8000)
+    sub.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=20.0,
+        help="largest upload of several files or a .zip on the page (/predict/batch), in MB (default: 20)",
+    )
     label_set_option(sub)
     segmenter_option(sub)
+    lang_option(sub)
 
     data = commands.add_parser("data", help="Validate and convert annotations.")
     data_commands = data.add_subparsers(dest="data_command", required=True)

@@ -16,6 +16,7 @@ from data.errors import AnnotationError, PenaltyError
 
 DEFAULT_LABEL_SET = Path(__file__).with_name("labels.yaml")
 NO_PENALTY = "none"
+NO_PENALTY_ZH = "无"  # the primary penalty of a unit without penalties is no label of the set, so it has no zh: line
 KINDS = ("offense", "penalty", "party")
 # What ``display`` can show: ``zh`` the label set's Chinese names (``zh:`` in the file), ``en`` the identifiers.
 LANGS = ("zh", "en")
@@ -137,7 +138,11 @@ class LabelSet:
         """
         if lang not in LANGS or kind not in KINDS:
             raise ValueError(f"display needs lang in {LANGS} and kind in {KINDS}, found lang={lang!r} kind={kind!r}")
-        return self.zh_names.get(kind, {}).get(label, label) if lang == "zh" else label
+        if lang == "en":
+            return label
+        if kind == "penalty" and label == NO_PENALTY and label not in self.penalties:
+            return NO_PENALTY_ZH
+        return self.zh_names.get(kind, {}).get(label, label)
 
     def with_names_of(self, other: LabelSet) -> LabelSet:
         """This label set, with ``other``'s names when it has none of its own and both have the same labels.

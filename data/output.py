@@ -28,6 +28,7 @@ COLUMNS = [
     "penalties",
     "penalty_names",
     "primary_penalty",
+    "primary_penalty_name",
     "fine_amounts",
     "party",
     "party_name",
@@ -44,8 +45,27 @@ COLUMNS = [
 class RecordWriter:
     """Context manager writing dict records to ``path`` (``None`` or ``-``: JSONL on stdout)."""
 
-    def __init__(self, path: str | Path | None, readable: bool = False, columns: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path | None,
+        readable: bool = False,
+        probabilities: bool = True,
+        columns: list[str] | None = None,
+    ) -> None:
+        """Choose the format; nothing is opened before ``__enter__``.
+
+        Args:
+            path: the output file; its extension picks the format. ``None`` or ``-``: stdout.
+            readable: the human-readable blocks instead of JSONL on stdout.
+            probabilities: whether the scores are probabilities (``Predictor.probabilities``); the readable blocks
+                show a score only then (the rule labeler's scores are no confidence). Other formats keep every field.
+            columns: the CSV/XLSX columns, for records other than predictions (default ``COLUMNS``).
+
+        Raises:
+            InputError: the extension names no known format.
+        """
         self.path = None if path in (None, "-") else Path(path)
+        self.probabilities = probabilities
         self.columns = columns or COLUMNS  # the CSV/XLSX columns; others for records other than predictions
         suffix = self.path.suffix.lower() if self.path else ".txt" if readable else ".jsonl"
         if suffix not in FORMATS:
@@ -79,7 +99,7 @@ class RecordWriter:
         if self.format == "jsonl":
             self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         elif self.format == "text":
-            self._handle.write(_readable(record))
+            self._handle.write(_readable(record, self.probabilities))
         else:
             row = [_cell(record.get(column)) for column in self.columns]
             if self._csv is not None:
@@ -96,7 +116,7 @@ class RecordWriter:
             sheet.title = "cases"
             sheet.append(self.columns)
             for row in self._rows:
-                sheet.append(row)
+                sheet.append([_xlsx_cell(value) for value in row])
             book.save(self.path)
         elif self._handle is not None and self._handle is not sys.stdout:
             self._handle.close()
@@ -104,9 +124,9 @@ class RecordWriter:
             sys.stdout.flush()
 
 
-def _readable(record: dict) -> str:
+def _readable(record: dict, probabilities: bool = True) -> str:
     """A short human-readable block per record (``--readable`` / ``.txt``) for people reading a terminal: labels by
-    their names (``Predictor.record``), not their identifiers."""
+    their names (``Predictor.record``), not their identifiers; the offense score only where it is a probability."""
     if "error" in record:
         return f"{record['source']}: ERROR {record['error']}\n"
     if record.get("case") is None:
@@ -115,9 +135,10 @@ def _readable(record: dict) -> str:
     penalties = ", ".join(record["penalty_names"]) or "-"
     statutes = ", ".join(record["statutes"]) or "-"
     review = " REVIEW" if record.get("needs_review") else ""
+    score = f" ({record['offense_score']:.2f})" if probabilities else ""
     return (
         f"{record['source']} case {record['case']} [{record['start']}:{record['end']}]{review} {excerpt}\n"
-        f"  offense {record['offense_name']} ({record['offense_score']:.2f}); penalties {penalties}; "
+        f"  offense {record['offense_name']}{score}; penalties {penalties}; "
         f"fines {record['fine_amounts'] or '-'}; party {record['party_name']}; statutes {statutes}\n"
     )
 
@@ -134,4 +155,14 @@ def _cell(value: object) -> object:
         value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
+    return value
+
+
+def _xlsx_cell(value: object) -> object:
+    """A cell openpyxl can store: control characters other than tab, newline and CR (a PDF's form feed ``\\x0c``,
+    say) are not allowed in an XLSX file, and openpyxl refuses the whole workbook for one; they become spaces."""
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub(" ", value)
     return value

@@ -1,4 +1,5 @@
-"""PNG figures for the HTML report: the offense confusion matrix and the reliability diagram.
+"""PNG figures for the HTML report: the offense confusion matrix, the reliability diagram and per-label F1 of the
+models side by side.
 
 Figures are drawn on a ``Figure`` with its own Agg canvas rather than through ``pyplot``: no global backend switch,
 no figure registry to leak, and it works on a machine without a display.
@@ -29,17 +30,40 @@ _CJK_PROBE = ("罚", "款")
 def cjk_font() -> str | None:
     """The family name of an installed font with Chinese glyphs (e.g. Noto Sans CJK SC), or ``None``.
 
-    Checked by glyph rather than by family name: distributions name and package CJK fonts differently.
+    Checked by glyph rather than by family name: distributions name and package CJK fonts differently. matplotlib
+    lists the fonts it found when it first ran (its font cache, ``~/.cache/matplotlib``) and never looks again, so a
+    font installed later (``apt-get install fonts-noto-cjk`` after the first report) is searched for among the
+    system's font files too, and added.
     """
-    for entry in font_manager.fontManager.ttflist:
-        try:
-            font = FT2Font(entry.fname)
-            glyphs = {font.get_char_index(ord(char)) for char in _CJK_PROBE}
-            if 0 not in glyphs and len(glyphs) == len(_CJK_PROBE):
-                return entry.name
-        except (OSError, RuntimeError):  # an unreadable font file is skipped, as matplotlib itself does
-            continue
-    return None
+    found = _cjk_family(font_manager.fontManager.ttflist)
+    if found is not None:
+        return found
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    added = []
+    for path in font_manager.findSystemFonts():
+        if path not in known and _has_cjk_glyphs(path):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # unreadable: skipped, as matplotlib itself does
+                continue
+            added.append(path)
+    return _cjk_family([entry for entry in font_manager.fontManager.ttflist if entry.fname in added])
+
+
+def _cjk_family(entries: Sequence[font_manager.FontEntry]) -> str | None:
+    """The first family with Chinese glyphs, a sans-serif simplified-Chinese one first (Noto Sans CJK SC rather than
+    the Noto Serif CJK JP the same package also installs): the figures' other text is sans-serif."""
+    families = {entry.name for entry in entries if _has_cjk_glyphs(entry.fname)}
+    return min(families, key=lambda name: ("Sans" not in name, "SC" not in name, name), default=None)
+
+
+def _has_cjk_glyphs(path: str) -> bool:
+    try:
+        font = FT2Font(path)
+    except (OSError, RuntimeError):  # an unreadable font file is skipped, as matplotlib itself does
+        return False
+    glyphs = {font.get_char_index(ord(char)) for char in _CJK_PROBE}
+    return 0 not in glyphs and len(glyphs) == len(_CJK_PROBE)
 
 
 def can_draw(labels: Sequence[str]) -> bool:
@@ -112,4 +136,37 @@ def reliability_png(bins: Sequence[dict], title: str) -> bytes:
     axes.set_ylabel("accuracy")
     axes.set_title(title, fontsize=9)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize=7, frameon=False)
+    return _png(figure)
+
+
+def per_label_f1_png(labels: Sequence[str], f1: dict[str, Sequence[float]], title: str) -> bytes:
+    """Per-label F1 of several models side by side: one group of horizontal bars per label, one bar per model.
+
+    Args:
+        labels: the labels as shown, top to bottom (names only when ``can_draw`` them, else identifiers).
+        f1: model name → F1 per label, indexed like ``labels``.
+        title: says which labels and units are counted.
+    """
+    font = {} if all(label.isascii() for label in labels) else {"fontfamily": cjk_font()}
+    models = list(f1)
+    names_font = {} if all(m.isascii() for m in models) or cjk_font() is None else {"family": cjk_font()}
+    bar = 0.8 / max(len(models), 1)
+    figure = Figure(figsize=(7.5, 1.6 + len(labels) * (0.16 + 0.14 * len(models))))
+    axes = figure.add_subplot()
+    positions = np.arange(len(labels))
+    for index, model in enumerate(models):
+        offsets = positions - 0.4 + bar * (index + 0.5)
+        values = np.asarray(f1[model], dtype=float)
+        axes.barh(offsets, values, height=bar * 0.92, label=model)
+        for offset, value in zip(offsets, values, strict=True):
+            axes.text(min(value, 1.0) + 0.01, offset, f"{value:.2f}", va="center", fontsize=6)
+    axes.set_yticks(positions, labels, fontsize=8, **font)
+    axes.invert_yaxis()  # the first label on top, as in the tables
+    axes.set_xlim(0, 1.1)
+    axes.set_xlabel("F1")
+    axes.set_title(title, fontsize=9)
+    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+    axes.set_axisbelow(True)
+    # beside the axes, not over them: a bar near F1 = 1 would hide under a legend inside
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, prop={"size": 7, **names_font})
     return _png(figure)

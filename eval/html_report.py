@@ -2,6 +2,9 @@
 
 Everything taken from data or models is HTML-escaped: bulletin text, labels and file names are not trusted markup.
 Labels show by the names the result carries (``label_set.names``, from ``LabelSet.display`` in the harness).
+
+Layout: the page fits a 1280-pixel window without a horizontal scroll bar (tests/test_report_browser.py checks it in
+Chromium): wide comparison tables get a fixed layout, a smaller font and cells that wrap; figures shrink to the width.
 """
 
 from __future__ import annotations
@@ -10,22 +13,30 @@ import base64
 import html
 from collections.abc import Sequence
 
-from eval.figures import can_draw, confusion_matrix_png, reliability_png
+from eval.figures import can_draw, confusion_matrix_png, per_label_f1_png, reliability_png
 from eval.report import MODE_TITLES, comparison_rows, format_figure, mode_caption, modes_of, review_rows, slice_rows
 
 _CSS = """
-body { font-family: system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2em;
-       color: #222; max-width: 1400px; }
-table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+body { font-family: system-ui, "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Zen Hei", sans-serif;
+       margin: 2em; color: #222; max-width: 1400px; }
+table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.9em; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top;
+         overflow-wrap: break-word; }
 th { background: #f2f2f2; }
-.scroll { overflow-x: auto; }
-table.comparison td, table.review td { white-space: nowrap; }
-table.errors td { max-width: 30em; }
+.scroll { overflow-x: auto; max-width: 100%; }
+table.comparison { table-layout: fixed; width: 100%; font-size: 0.78em; }
+table.comparison th, table.comparison td { padding: 0.2em 0.3em; }
+table.comparison th { font-size: 0.9em; }
+table.comparison th:first-child { width: 12%; }
+table.review td { white-space: nowrap; }
+table.errors { table-layout: fixed; width: 100%; font-size: 0.85em; }
+table.errors th:nth-child(1) { width: 12%; } table.errors th:nth-child(2) { width: 30%; }
+table.errors th:nth-child(3) { width: 9%; }
 .wrong { color: #b00020; font-weight: 600; }
 .caption, .note { color: #555; font-size: 0.9em; }
-figure { display: inline-block; margin: 0 1.5em 1em 0; }
-code { font-size: 0.85em; }
+figure { display: inline-block; margin: 0 1.5em 1em 0; max-width: 100%; vertical-align: top; }
+img { max-width: 100%; height: auto; }
+code { font-size: 0.85em; overflow-wrap: anywhere; }
 """
 _ERROR_HEADER = ("bulletin", "excerpt", "wrong", "gold", "predicted (score)", "statutes found")
 _PER_LABEL = ("precision", "recall", "f1", "support")
@@ -100,17 +111,56 @@ def _per_label_rows(labels: Sequence[str], shown: dict[str, str], detail: dict) 
     ]
 
 
-def _figure_labels(label_set: dict) -> tuple[list[str], str]:
-    """The confusion matrix's axis labels: the offense names where a font can draw them, else the identifiers and a
-    note saying why (no CJK font installed; the tables still show names)."""
-    names = [label_set["names"]["offense"][x] for x in label_set["offenses"]]
+_KINDS = {"offense": "offenses", "penalty": "penalties"}
+
+
+def _figure_labels(label_set: dict, kind: str = "offense") -> tuple[list[str], str]:
+    """The axis labels of a figure (confusion matrix, per-label F1): the ``kind``'s names where a font can draw them,
+    else the identifiers and a note saying why (no CJK font installed; the tables still show names)."""
+    identifiers = list(label_set[_KINDS[kind]])
+    names = [label_set["names"][kind][x] for x in identifiers]
     if can_draw(names):
         return names, ""
     note = (
-        "No font with Chinese glyphs (e.g. Noto Sans CJK) is installed, so the confusion matrices label their axes "
-        "with offense identifiers; the tables show the names."
+        "No font with Chinese glyphs (e.g. Noto Sans CJK) is installed, so the figures (confusion matrices, per-label "
+        "F1 charts) label their axes with label identifiers; the tables show the names."
     )
-    return list(label_set["offenses"]), note
+    return identifiers, note
+
+
+def _per_label_f1_figures(result: dict, mode: str) -> str:
+    """Per-label F1 of every model in ``mode``, one chart for offenses and one for penalties (complete units), over
+    the labels with gold units in the data (F1 is not defined for a label nobody annotated)."""
+    parts = []
+    for kind, detail_key, unit_note in (
+        ("offense", "offense_detail", ""),
+        ("penalty", "penalty_detail", ", complete units"),
+    ):
+        shown, _ = _figure_labels(result["label_set"], kind)
+        f1: dict[str, list[float]] = {}
+        support: list[int] | None = None
+        for name, entry in result["models"].items():
+            per_label = (entry.get(mode) or {}).get("metrics", {}).get(detail_key, {}).get("per_label")
+            if per_label:
+                f1[name] = [float(value) for value in per_label["f1"]]
+                support = support or [int(value) for value in per_label["support"]]
+        if not f1 or not support or not any(support):
+            continue
+        keep = [i for i, n in enumerate(support) if n > 0]
+        where = mode.replace("_", "-")
+        png = per_label_f1_png(
+            [shown[i] for i in keep],
+            {name: [values[i] for i in keep] for name, values in f1.items()},
+            f"{where}: {kind} F1 per label ({len(keep)} labels with gold units{unit_note})",
+        )
+        parts.append(_image(png, f"{kind} F1 per label and model, {where}"))
+    if not parts:
+        return ""
+    caption = (
+        "<p class='caption'>F1 per label, one bar per model; only labels with gold units in the data "
+        "(the per-label tables of each model give precision, recall and support)</p>"
+    )
+    return "<h4>Per-label F1</h4>" + caption + "".join(parts)
 
 
 def _model_section(name: str, entry: dict, result: dict, axis_labels: list[str]) -> str:
@@ -158,7 +208,8 @@ def _model_section(name: str, entry: dict, result: dict, axis_labels: list[str])
             )
         )
         parts.append(f"<h4>Errors ({len(scored['errors'])})</h4>")
-        parts.append(_table(_ERROR_HEADER, _error_rows(scored["errors"], names), "errors", raw=True))
+        errors = _table(_ERROR_HEADER, _error_rows(scored["errors"], names), "errors", raw=True)
+        parts.append(f'<div class="scroll">{errors}</div>')
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -187,7 +238,8 @@ def render_html(result: dict) -> str:
         parts.append(
             "<p class='caption'>needs_review: share of found units flagged; figures of the unflagged units</p>"
         )
-        parts.append(_table(*review_rows(result, mode), "review"))
+        parts.append(f'<div class="scroll">{_table(*review_rows(result, mode), "review")}</div>')
+        parts.append(_per_label_f1_figures(result, mode))
     parts += [_model_section(name, entry, result, axis_labels) for name, entry in result["models"].items()]
     versions = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
     parts.append(f'<h2>Versions</h2><p class="note">{_e(versions)}</p></body></html>\n')

@@ -54,6 +54,16 @@ class Predictor:
         self.calibration = calibration or Calibration()
         self.segmenter: Segmenter = RuleSegmenter()  # from_pretrained picks the trained one ("auto")
 
+    @property
+    def probabilities(self) -> bool:
+        """Whether the scores are probabilities worth showing as a confidence.
+
+        The rule labeler's are not: its offense score is a softmax over cue weights and its penalty scores are the
+        constants 0.95 / 0.05 (cue found or not), so a "95%" would claim a certainty nobody measured. The web page and
+        ``--readable`` leave the scores out for it; the JSONL, CSV and XLSX fields stay, for programs.
+        """
+        return getattr(self.labeler, "model_type", None) != RULES
+
     @classmethod
     def from_pretrained(
         cls, model: str | Path, label_set: LabelSet | None = None, *, threads: int = 0, segmenter: str = AUTO
@@ -146,12 +156,14 @@ class Predictor:
 
     def record(self, prediction: Prediction, lang: str) -> dict:
         """The output record of one prediction: ``Prediction.to_dict()`` (identifiers, what programs read) plus
-        ``offense_name``, ``penalty_names`` and ``party_name`` in ``lang`` (what analysts read; ``LabelSet.display``).
+        ``offense_name``, ``penalty_names``, ``primary_penalty_name`` and ``party_name`` in ``lang`` (what analysts
+        read; ``LabelSet.display``).
         """
         names = self.label_set
         return prediction.to_dict() | {
             "offense_name": names.display("offense", prediction.offense, lang),
             "penalty_names": [names.display("penalty", p, lang) for p in prediction.penalties],
+            "primary_penalty_name": names.display("penalty", prediction.primary_penalty, lang),
             "party_name": names.display("party", prediction.party, lang),
         }
 

@@ -39,11 +39,81 @@ def chromium(tmp_path: Path) -> Callable[..., str]:
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
     flags += ["--disable-component-update", "--disable-sync", "--no-first-run"]
 
-    def run(*args: str) -> str:
+    def run(*args: str, env: dict[str, str] | None = None) -> str:
         command = [browser, *flags, f"--user-data-dir={tmp_path / 'chromium-profile'}", *args]
-        return subprocess.run(command, capture_output=True, timeout=120, check=True, encoding="utf-8").stdout
+        environment = None if env is None else {**os.environ, **env}
+        result = subprocess.run(
+            command, capture_output=True, timeout=120, check=True, encoding="utf-8", env=environment
+        )
+        return result.stdout
 
     return run
+
+
+# Whether Chinese really renders, measured in the page: a probe script calls cjkRendering(family) with the page's
+# font stack. document.fonts.check alone cannot tell: Chromium answers true for system fonts it never loads, with or
+# without a CJK font (both measured). Without one, every Han character is drawn as the font's missing-glyph box: the
+# same box for 网 as for 络 and for a private-use character (which no font draws), and as wide as that box (0.37 em in
+# DejaVu Sans), where a real Han glyph is one em wide. With Noto Sans CJK the box is one em wide too, so the width of
+# six Han characters is compared with six ems, and their pixels with the box's, on a canvas in the page's font.
+CJK_RENDER_JS = """
+function cjkRendering(family) {
+  const sample = "网络安全执法", box = "\\uE000", size = 32;
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 2 * size;
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  context.font = size + "px " + family;
+  context.textBaseline = "top";
+  const pixels = (text) => {
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    context.fillText(text, size / 4, size / 4);
+    return context.getImageData(0, 0, canvas.width, canvas.height).data.join(",");
+  };
+  return { family: family, check: document.fonts.check("16px " + family, "网络安全"),
+    width: context.measureText(sample).width, fullWidth: sample.length * size,
+    boxWidth: context.measureText(box.repeat(sample.length)).width,
+    distinct: pixels("网") !== pixels("络"), notBox: pixels("网") !== pixels(box) };
+}
+"""
+
+
+def _cjk_font_families() -> list[str]:
+    """Font families fontconfig (which Chromium asks) has for Chinese; empty without fc-list or without such a font."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    listed = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, timeout=60).stdout
+    return sorted({line.split(",")[0].strip() for line in listed.splitlines() if line.strip()})
+
+
+@pytest.fixture(scope="session")
+def cjk_fonts() -> list[str]:
+    """The installed CJK font families. Without one the rendering checks skip with a message (a developer's machine),
+    except under CI (``CI=true``), where .ci/run installs fonts-noto-cjk: there a missing font fails the test."""
+    families = _cjk_font_families()
+    if not families:
+        message = "no CJK font is installed (fc-list :lang=zh is empty): apt-get install -y fonts-noto-cjk"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must install one (.ci/run)")
+        pytest.skip(f"{message}; Chinese rendering is not checked here (CI installs it)")
+    return families
+
+
+@pytest.fixture
+def check_cjk_renders() -> Callable[[dict], None]:
+    """Asserts on ``cjkRendering``'s result (``CJK_RENDER_JS``) that Chinese rendered with real glyphs."""
+
+    def check(render: dict) -> None:
+        where = f"the font stack {render['family']}"
+        assert render["check"], f"document.fonts.check says {where} cannot draw 网络安全"
+        widths = f"{render['width']:.0f} px, where six full-width glyphs take {render['fullWidth']} px"
+        assert abs(render["width"] - render["fullWidth"]) <= 0.1 * render["fullWidth"], (
+            f"网络安全执法 is {widths} (six missing-glyph boxes: {render['boxWidth']:.0f} px) in {where}: "
+            "Chinese renders as boxes"
+        )
+        assert render["distinct"] and render["notBox"], f"网 is drawn as a missing-glyph box in {where}"
+
+    return check
 
 
 @pytest.fixture(scope="session")
@@ -98,3 +168,24 @@ def tiny_overrides(tiny_base_dir: Path):
         ]  # fmt: skip
 
     return overrides
+
+
+@pytest.fixture(scope="session")
+def cjk_render_js() -> str:
+    """The ``cjkRendering(family)`` function (``CJK_RENDER_JS``) for a test's probe script."""
+    return CJK_RENDER_JS
+
+
+@pytest.fixture
+def keep_screenshot() -> Callable[[Path, str], Path]:
+    """Copies a screenshot to ``$PENALTY_SCREENSHOT_DIR`` (e.g. ``reports/screenshots``) when it is set, so a person
+    can look at what the browser drew; returns where to look at it (the test's tmp dir otherwise)."""
+
+    def keep(screenshot: Path, name: str) -> Path:
+        target = os.environ.get("PENALTY_SCREENSHOT_DIR")
+        if not target:
+            return screenshot
+        Path(target).mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copy(screenshot, Path(target) / name))
+
+    return keep

@@ -105,10 +105,10 @@ def test_predict_csv_has_identifier_and_name_columns(bulletin, tmp_path):
     assert main(["-q", "predict", "--model", "rules", str(bulletin), "-o", str(output)]) == 0
     header, row = list(csv.reader(output.open(encoding="utf-8-sig")))
     assert header[4:9] == ["offense", "offense_name", "offense_score", "penalties", "penalty_names"]
-    assert header[11:13] == ["party", "party_name"]
+    assert header[12:14] == ["party", "party_name"]
     assert row[4:6] == ["rumor_and_cyberbullying", "网络谣言与网络暴力"]
     assert row[7:9] == ["admin_detention", "行政拘留"]
-    assert row[11:13] == ["individual", "个人"]
+    assert row[12:14] == ["individual", "个人"]
 
 
 def test_predict_xlsx_has_name_columns(bulletin, tmp_path):
@@ -137,6 +137,36 @@ def test_predict_readable_shows_names(bulletin, capsys):
     assert main(["-q", "predict", "--model", "rules", "--readable", str(bulletin)]) == 0
     out = capsys.readouterr().out
     assert "offense 网络谣言与网络暴力" in out and "penalties 行政拘留" in out and "party 个人" in out
+
+
+def test_predict_readable_shows_no_score_for_the_rules(bulletin, capsys):
+    """The rules' scores are cue weights, not probabilities (``Predictor.probabilities``): no "(0.93)" after a name."""
+    assert main(["-q", "predict", "--model", "rules", "--readable", str(bulletin)]) == 0
+    assert "offense 网络谣言与网络暴力; penalties" in capsys.readouterr().out
+
+
+def test_readable_shows_the_offense_score_of_a_model_with_probabilities(bulletin, label_set, capsys):
+    from data.output import RecordWriter
+
+    predictor = Predictor.from_pretrained("rules", label_set)
+    record = predictor.record(predictor.predict_bulletin(BULLETIN)[0], "zh")
+    with RecordWriter(None, readable=True, probabilities=True) as out:
+        out.write(record)
+    assert f"offense 网络谣言与网络暴力 ({record['offense_score']:.2f}); penalties" in capsys.readouterr().out
+
+
+def test_predict_writes_the_primary_penalty_name_beside_its_identifier(bulletin, tmp_path, capsys):
+    assert main(["-q", "predict", "--model", "rules", str(bulletin)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["primary_penalty"] == "admin_detention" and record["primary_penalty_name"] == "行政拘留"
+    output = tmp_path / "cases.csv"
+    assert main(["-q", "predict", "--model", "rules", "--lang", "en", str(bulletin), "-o", str(output)]) == 0
+    header, row = list(csv.reader(output.open(encoding="utf-8-sig")))
+    assert header[9:11] == ["primary_penalty", "primary_penalty_name"] and row[9:11] == ["admin_detention"] * 2
+
+
+def test_label_set_names_no_penalty_in_chinese(label_set):
+    assert label_set.display("penalty", "none", "zh") == "无" and label_set.display("penalty", "none", "en") == "none"
 
 
 def test_predict_own_label_set_without_names_shows_identifiers(bulletin, unnamed_label_set_file, capsys):
