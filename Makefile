@@ -10,11 +10,12 @@ SAMPLE ?= tests/fixtures/sample_bulletin.txt
 
 .PHONY: install demo test lint corpus clean
 
+# The ray extra too, so that make test runs the --engine ray tests as CI does (about 240 MB, under a minute).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,ray]"
 	touch $@
 
 install: $(VENV)/.installed

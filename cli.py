@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,12 +34,18 @@ def _label_set(args: argparse.Namespace) -> LabelSet:
 
 
 def _predictor(args: argparse.Namespace, model: str) -> Predictor:
-    """A model directory carries its own label set; only ``rules`` takes ``--label-set``."""
+    return _predictor_loader(args, model)()
+
+
+def _predictor_loader(args: argparse.Namespace, model: str) -> Callable[[], Predictor]:
+    """A model directory carries its own label set; only ``rules`` takes ``--label-set``. A loader rather than the
+    Predictor, so that ``--engine ray`` can send it to each actor, which loads its own."""
     from models.predictor import Predictor
     from models.rules import RULES
 
     segmenter = getattr(args, "segmenter", "auto")
-    return Predictor.from_pretrained(model, _label_set(args) if model == RULES else None, segmenter=segmenter)
+    label_set = _label_set(args) if model == RULES else None
+    return functools.partial(Predictor.from_pretrained, model, label_set, segmenter=segmenter)
 
 
 def run_segment(args: argparse.Namespace) -> int:
@@ -64,6 +72,10 @@ def run_segment(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     """Label bulletins (or, with --units, the texts of a gold-format file) and print a summary."""
+    if args.engine == "ray":
+        return _run_predict_on_ray(args)
+    if args.format or args.workers or args.ray_address:
+        raise PenaltyError("--format, --workers and --ray-address are options of --engine ray")
     from data.inputs import parse_shard
     from data.output import RecordWriter
     from models.batch import BatchSummary, predict_bulletin_files, predict_unit_file
@@ -78,6 +90,27 @@ def run_predict(args: argparse.Namespace) -> int:
             records = predict_bulletin_files(predictor, args.inputs, summary, shard, args.lang)
         for record in records:
             out.write(record)
+    logger.info("%s", summary.describe())
+    return 1 if summary.failed else 0
+
+
+def _run_predict_on_ray(args: argparse.Namespace) -> int:
+    """``--engine ray``: the same records, written as shards into the ``-o`` directory (models/ray_engine.py)."""
+    if not args.output:
+        raise PenaltyError("--engine ray writes shards into a directory: give one with -o DIR")
+    if args.units or args.readable or args.shard:
+        raise PenaltyError("--units, --readable and --shard are options of the local engine (Ray shards the inputs)")
+    from models.ray_engine import predict_on_ray
+
+    summary = predict_on_ray(
+        _predictor_loader(args, args.model),
+        args.inputs,
+        args.output,
+        shard_format=args.format or "jsonl",
+        workers=args.workers or 1,
+        lang=args.lang,
+        address=args.ray_address,
+    )
     logger.info("%s", summary.describe())
     return 1 if summary.failed else 0
 
@@ -333,8 +366,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("inputs", nargs="+", help="files, directories (recursive) or - for stdin")
     sub.add_argument("--model", default="rules", help="'rules' or a model directory from 'penalty train'")
     sub.add_argument("--units", action="store_true", help="inputs are gold-format JSONL: label each line's text")
-    sub.add_argument("-o", "--output", help="output file (.jsonl, .csv, .xlsx); default stdout")
+    sub.add_argument(
+        "-o", "--output", help="output file (.jsonl, .csv, .xlsx); default stdout; with --engine ray a directory"
+    )
     sub.add_argument("--shard", help="I/N: only this shard of the inputs (for splitting a crawl across machines)")
+    sub.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this process (default); ray: Ray Data actors (pip install '.[ray]') writing shards into -o DIR",
+    )
+    sub.add_argument("--workers", type=int, help="--engine ray: actors, one CPU and one Predictor each (default 1)")
+    sub.add_argument(
+        "--format", choices=["jsonl", "parquet"], help="--engine ray: part-NNNNN.jsonl shards (default) or .parquet"
+    )
+    sub.add_argument(
+        "--ray-address",
+        help="--engine ray: the cluster ('auto', 'ray://head:10001'); default $RAY_ADDRESS, else a local Ray",
+    )
     sub.add_argument("--readable", action="store_true", help="a short human-readable block per case instead of JSONL")
     label_set_option(sub)
     segmenter_option(sub)
