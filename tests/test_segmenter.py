@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from cli import main
@@ -15,7 +16,7 @@ from data.errors import ModelError
 from data.segment_features import FEATURE_NAMES, Sentence, decode_tags, sentence_bulletin, sentence_tags
 from eval.segmentation import match_spans
 from models.predictor import Predictor
-from models.segmenter import LearnedSegmenter, best_tags
+from models.segmenter import LearnedSegmenter, SentenceTagger, TaggerShape, best_tags
 from models.segmenters import RuleSegmenter, load_segmenter
 from training.config import load_config
 from training.train_segmenter import train_segmenter
@@ -39,20 +40,55 @@ def test_decode_tags_opens_units_at_begin_and_at_an_orphan_inside():
     assert decode_tags([0, 0]) == []
 
 
+def _valid(tags: tuple[int, ...]) -> bool:
+    return tags[0] != 2 and all(not (a == 0 and b == 2) for a, b in itertools.pairwise(tags))
+
+
 def test_best_tags_never_opens_a_unit_with_inside():
     # per sentence log-probabilities of (outside, begin, inside)
     scores = np.log(np.array([[0.6, 0.1, 0.3], [0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.5, 0.1, 0.4]]))
 
     # argmax would give O I I O (a unit without a beginning); the best valid sequence, by brute force:
-    def valid(tags):
-        return tags[0] != 2 and all(not (a == 0 and b == 2) for a, b in itertools.pairwise(tags))
-
     expected = max(
-        (t for t in itertools.product(range(3), repeat=4) if valid(t)),
+        (t for t in itertools.product(range(3), repeat=4) if _valid(t)),
         key=lambda t: sum(scores[i, tag] for i, tag in enumerate(t)),
     )
     assert best_tags(scores) == list(expected) == [0, 1, 2, 0]
     assert best_tags(np.zeros((0, 3))) == []
+
+
+def _path_score(scores: np.ndarray, transitions: np.ndarray, start: np.ndarray, tags: tuple[int, ...]) -> float:
+    total = start[tags[0]] + scores[0, tags[0]]
+    for index in range(1, len(tags)):
+        total += transitions[tags[index - 1], tags[index]] + scores[index, tags[index]]
+    return float(total)
+
+
+def test_best_tags_with_learned_transitions_is_the_best_valid_sequence_by_brute_force():
+    rng = np.random.default_rng(0)
+    scores, transitions, start = rng.normal(size=(5, 3)), rng.normal(size=(3, 3)), rng.normal(size=3)
+    paths = [t for t in itertools.product(range(3), repeat=5) if _valid(t)]
+    expected = max(paths, key=lambda t: _path_score(scores, transitions, start, t))
+    assert best_tags(scores, transitions, start) == list(expected)
+
+
+def test_crf_loss_is_minus_log_of_the_gold_path_share_over_all_valid_paths():
+    torch.manual_seed(0)
+    tagger = SentenceTagger(TaggerShape(embedding_dim=4, feature_count=2))
+    with torch.no_grad():
+        tagger.transitions.copy_(torch.randn(3, 3))
+        tagger.start.copy_(torch.randn(3))
+    scores = torch.randn(2, 4, 3)
+    tags = torch.tensor([[0, 1, 2, 0], [1, 1, 2, -100]])  # the second bulletin has 3 sentences and one padding slot
+    mask = tags >= 0
+    losses = tagger.sequence_nll(scores, tags, mask).detach().numpy()
+    transitions, start = tagger.chain()
+    for row, length in enumerate((4, 3)):
+        emitted = scores[row, :length].numpy()
+        paths = [t for t in itertools.product(range(3), repeat=length) if _valid(t)]
+        log_total = np.logaddexp.reduce([_path_score(emitted, transitions, start, t) for t in paths])
+        gold = tuple(tags[row, :length].tolist())
+        assert losses[row] == pytest.approx(log_total - _path_score(emitted, transitions, start, gold), abs=1e-4)
 
 
 def test_sentences_cover_the_body_and_map_back_to_the_original_text():

@@ -166,7 +166,6 @@ def fit_tagger(
     best = {k: v.clone() for k, v in tagger.state_dict().items()}
     if (checkpoints / "best.safetensors").exists() and resume:
         best = load_file(str(checkpoints / "best.safetensors"))
-    loss_fn = nn.CrossEntropyLoss(reduction="none", ignore_index=-100)
     trainable = [e for e in train if e.encoded.sentenced.sentences]
     for epoch in range(state["epoch"] + 1, options.epochs + 1):
         if state["stale"] >= options.patience > 0:
@@ -178,10 +177,9 @@ def fit_tagger(
         for indices in _batches(order, options.batch_size):
             batch_examples = [trainable[i] for i in indices]
             batch = collate([e.encoded for e in batch_examples], with_tags=True)
-            logits = tagger(batch)
-            losses = loss_fn(logits.reshape(-1, logits.shape[-1]), batch["tags"].reshape(-1)).view(batch["tags"].shape)
-            weights = torch.tensor([e.weight for e in batch_examples]).unsqueeze(1) * batch["mask"]
-            loss = (losses * weights).sum() / weights.sum()
+            losses = tagger.sequence_nll(tagger(batch), batch["tags"], batch["mask"])
+            weights = torch.tensor([e.weight for e in batch_examples])
+            loss = (losses * weights).sum() / (batch["mask"].sum(dim=1) * weights).sum()  # per weighted sentence
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(tagger.parameters(), 1.0)
