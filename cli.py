@@ -409,11 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--select", type=int, help="keep only N bulletins, picked by --strategy (default: all)")
     sub.add_argument(
         "--strategy",
-        choices=["uncertainty", "random"],
+        choices=["uncertainty", "diverse", "random"],
         default="uncertainty",
-        help="uncertainty: the bulletins the model is least sure of; random: a sample seeded by --seed",
+        help="uncertainty: the bulletins the model is least sure of; diverse: the least sure of each of N clusters "
+        "of similar bulletins (KMeans over e5 token vectors, seeded by --seed); random: a sample seeded by --seed",
     )
-    sub.add_argument("--seed", type=int, default=0, help="seed of --strategy random")
+    sub.add_argument("--seed", type=int, default=0, help="seed of --strategy random and diverse")
     sub.add_argument("--labelstudio-config", help="also write the Label Studio labelling interface (XML) here")
     label_set_option(sub)
     segmenter_option(sub)

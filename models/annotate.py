@@ -15,7 +15,7 @@ from data.types import LabelScores, Prediction
 from models.batch import bulletin_batches
 from models.predictor import DEFAULT_THRESHOLD, Predictor
 from models.rules import RULES, RuleLabeler
-from models.selection import Doubt, measure_doubt, select_bulletins
+from models.selection import DIVERSE, Doubt, bulletin_text, embed_bulletins, measure_doubt, pick_bulletins
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ def pre_annotate(
         predictor: the model whose case units and labels pre-fill the tasks.
         specs: files, directories (recursive) or ``-``, as ``penalty predict`` reads them.
         select: how many bulletins to keep (``None``: all, in input order).
-        strategy: ``uncertainty`` (most unsure first) or ``random`` (seeded by ``seed``); ``models.selection``.
+        strategy: ``uncertainty`` (most unsure first), ``diverse`` (the most unsure of each cluster of similar
+            bulletins, seeded by ``seed``) or ``random`` (seeded by ``seed``); ``models.selection``.
 
     Raises:
         ValueError: an unknown ``strategy`` or a negative ``select``.
@@ -66,16 +67,15 @@ def pre_annotate(
         logger.warning("%s: no case units found; no task written", source)
     labelled = [(source, units) for source, units in scored if units]
     doubts = _doubts(predictor, labelled)
-    chosen = range(len(labelled)) if select is None else select_bulletins(doubts, select, strategy, seed)
-    how = "" if select is None else f" (picked by {strategy}{f', seed {seed}' if strategy == 'random' else ''})"
+    if select is None:
+        chosen = [(i, doubt.describe()) for i, (_, doubt) in enumerate(doubts)]
+    else:
+        texts = [bulletin_text([p for p, _ in units]) for _, units in labelled] if strategy == DIVERSE else []
+        vectors = embed_bulletins(texts) if texts else None
+        chosen = [(pick.position, pick.reason) for pick in pick_bulletins(doubts, select, strategy, seed, vectors)]
     result.bulletins = [
-        TaskBulletin(
-            labelled[i][0],
-            tuple(p for p, _ in labelled[i][1]),
-            doubts[i][1].describe() + how,
-            bulletin_texts[labelled[i][0]],
-        )
-        for i in chosen
+        TaskBulletin(labelled[i][0], tuple(p for p, _ in labelled[i][1]), reason, bulletin_texts[labelled[i][0]])
+        for i, reason in chosen
     ]
     return result
 
