@@ -393,18 +393,25 @@ def summarise(points: list[dict], strategies: list[str], setup: dict) -> dict:
             rows.append(row)
         curves[strategy] = rows
     trained = [p for p in points if not p["cached"]]
-    seconds = {
-        strategy: float(np.mean([p["round_seconds"] for p in trained if p["strategy"] == strategy] or [0.0]))
-        for strategy in curves
+    seconds = {  # None: every round of the strategy was reused from another
+        strategy: _mean([p["round_seconds"] for p in trained if p["strategy"] == strategy]) for strategy in curves
     }
     return {
         "setup": setup,
         "curves": curves,
         "target": {key: target_check(curves, key) for key in FIGURES},
         "seconds_per_round": seconds,
-        "train_seconds_per_round": float(np.mean([p["train_seconds"] for p in trained] or [0.0])),
+        "train_seconds_per_round": _mean([p["train_seconds"] for p in trained]),
         "points": points,
     }
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
 
 
 def target_check(curves: dict[str, list[dict]], key: str) -> dict:
@@ -431,20 +438,22 @@ def target_check(curves: dict[str, list[dict]], key: str) -> dict:
         for strategy, rows in others.items()
     }
     met = any(n is not None and n <= half for n in kept_from.values())
+    base = curves[RANDOM][0][key]["mean"]
+    already = " (the base model already reaches it: the pool adds nothing measurable)" if base >= goal else ""
 
     def counts(found: dict[str, int | None]) -> str:
         return ", ".join(f"{strategy} {'never' if n is None else n}" for strategy, n in found.items())
 
     line = (
         f"target ({FIGURES[key]}): random's final mean {goal:.3f} at {final['bulletins']} bulletins (the base model, "
-        f"0 bulletins: {curves[RANDOM][0][key]['mean']:.3f}); first reached: {counts(first_reached)}; reached and "
-        f"kept from: {counts(kept_from)}; with at most half the bulletins ({half:g}): {'yes' if met else 'no'}"
+        f"0 bulletins: {base:.3f}); first reached: {counts(first_reached)}; reached and kept from: "
+        f"{counts(kept_from)}; with at most half the bulletins ({half:g}): {'yes' if met else 'no'}{already}"
     )
     return {
         "checked": True,
         "met": met,
         "goal": goal,
-        "base": curves[RANDOM][0][key]["mean"],
+        "base": base,
         "first_reached": first_reached,
         "kept_from": kept_from,
         "line": line,
@@ -467,9 +476,9 @@ def render_text(result: dict) -> str:
         lines.append("")
     lines += [t["line"] for t in result["target"].values()]
     lines.append(
-        "seconds per trained round (train + score + pick): "
-        + ", ".join(f"{s} {v:.1f}" for s, v in result["seconds_per_round"].items())
-        + f"; training alone {result['train_seconds_per_round']:.1f}"
+        "seconds per trained round (train + score + pick; rounds reused from another strategy left out): "
+        + ", ".join(f"{s} {_seconds(v)}" for s, v in result["seconds_per_round"].items())
+        + f"; training alone {_seconds(result['train_seconds_per_round'])}"
     )
     return "\n".join(lines)
 
@@ -545,7 +554,7 @@ def render_html(result: dict, images: dict[str, str]) -> str:
                 row = next((r for r in result["curves"][strategy] if r["bulletins"] == n), None)
                 cells.append(f"<td>{_cell(row[key]) if row else '-'}</td>")
         rows.append(f"<tr><td>{n}</td>{''.join(cells)}</tr>")
-    seconds = ", ".join(f"{e(s)} {v:.1f} s" for s, v in result["seconds_per_round"].items())
+    seconds = ", ".join(f"{e(s)} {_seconds(v)}" for s, v in result["seconds_per_round"].items())
     epochs = f", {setup['epochs']} epochs" if setup["epochs"] is not None else ""
     overrides = " ".join(setup["config_overrides"]) or "none"
     about = (
@@ -569,7 +578,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right;font-size:90%}}</s
 <h2>Figures (mean [min, max] over seeds)</h2>
 <table><tr><th>bulletins</th>{header}</tr>{"".join(rows)}</table>
 <p>Seconds per trained round (train + score + pick; reused rounds left out): {seconds}; training alone
-{result["train_seconds_per_round"]:.1f} s. Every point: <a href="points.json">points.json</a>.</p>
+{_seconds(result["train_seconds_per_round"])}. Every point: <a href="points.json">points.json</a>.</p>
 </body></html>
 """
 
