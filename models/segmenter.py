@@ -129,10 +129,13 @@ class TokenVectors:
     def dim(self) -> int:
         return self.matrix.shape[1]
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], max_tokens: int = 256) -> np.ndarray:
+        """One vector per text: the mean of its first ``max_tokens`` token vectors (a sentence needs no more)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        ids = self.tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=256)["input_ids"]
+        ids = self.tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=max_tokens)[
+            "input_ids"
+        ]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, token_ids in enumerate(ids):
             kept = [t for t in token_ids if t not in self.special]

@@ -201,11 +201,4 @@ def embed_bulletins(texts: Sequence[str], base_model: str = "embedded") -> np.nd
     """
     from models.segmenter import TokenVectors
 
-    vectors = TokenVectors(base_model)
-    ids = vectors.tokenizer(list(texts), add_special_tokens=False, truncation=True, max_length=1_000_000)["input_ids"]
-    out = np.zeros((len(texts), vectors.dim), dtype=np.float32)
-    for row, token_ids in enumerate(ids):
-        kept = [t for t in token_ids if t not in vectors.special]
-        if kept:
-            out[row] = vectors.matrix[kept].mean(axis=0)
-    return out
+    return TokenVectors(base_model).encode(texts, max_tokens=1_000_000)
