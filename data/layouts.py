@@ -851,6 +851,7 @@ _PINYIN = {
     "元": "yuán", "日": "rì", "月": "yuè", "年": "nián", "市": "shì", "县": "xiàn", "区": "qū", "司": "sī",
 }  # fmt: skip
 _PINYIN_RATE = 0.08
+_GLOSS_AHEAD = re.compile(r"[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]")
 
 
 @functools.cache
@@ -867,21 +868,39 @@ def _traditional_pinyin() -> dict[str, str]:
     return {convert(char): sound for char, sound in _PINYIN.items()} | _PINYIN
 
 
+def to_mirror_script(
+    text: str, rng: random.Random, traditional: bool = True, pinyin_rate: float = _PINYIN_RATE
+) -> str:
+    """Text as a traditional mirror site renders it: traditional script, pinyin glosses after some characters.
+
+    Args:
+        text: simplified text.
+        rng: the random generator drawing which characters get a gloss (one draw per glossable character).
+        traditional: convert to traditional script (OpenCC ``s2t``); ``False`` keeps the script and only glosses.
+        pinyin_rate: chance that a character with a known reading gets a ``(xiàn)`` gloss after it.
+
+    Returns:
+        The rendered text; ``data.normalize.normalize`` undoes both (t2s, glosses dropped).
+    """
+    table = _traditional_pinyin()
+    converted = _converter("s2t")(text) if traditional else text
+    out = []
+    for index, char in enumerate(converted):
+        out.append(char)
+        # a character the text already glosses (a mirror's copy) gets no second gloss: no page has "發(fā)(fā)"
+        if char in table and rng.random() < pinyin_rate and not _GLOSS_AHEAD.match(converted, index + 1):
+            out.append(f"({table[char]})")
+    return "".join(out)
+
+
 def _to_traditional(ctx: _Ctx, paragraphs: list[_Paragraph]) -> None:
     """Convert every segment to traditional script and gloss some characters with pinyin, in place.
 
     Segments are converted one by one, so no phrase straddles a unit boundary and spans stay exact.
     """
-    convert = _converter("s2t")
-    table = _traditional_pinyin()
     for paragraph in paragraphs:
         for segment in paragraph.segments:
-            out = []
-            for char in convert(segment.text):
-                out.append(char)
-                if char in table and ctx.rng.random() < _PINYIN_RATE:
-                    out.append(f"({table[char]})")
-            segment.text = "".join(out)
+            segment.text = to_mirror_script(segment.text, ctx.rng)
 
 
 def _break_lines(ctx: _Ctx, paragraphs: list[_Paragraph]) -> None:
@@ -966,6 +985,57 @@ def _render_page(layout: str, units: list[_Unit], rng: random.Random) -> tuple[s
     if layout == "line_broken":
         _break_lines(ctx, paragraphs)
     return _render(ctx, paragraphs)
+
+
+def fullwidth_digits(text: str) -> str:
+    """Digits in full width (``５万元``), as a quarter of the rendered pages print them."""
+    return text.translate(_FULLWIDTH)
+
+
+# Furniture that lands inside a case on real pages: image captions and placeholders, follow prompts (_INSIDE), and
+# the font-size, share and read-count bars (the first four of _TOP) that some sites repeat above every picture.
+_INSIDE_UNIT = _INSIDE + _TOP[:4]
+
+
+def furniture_line(rng: random.Random) -> str:
+    """One line of page furniture as pages put it between the paragraphs of a case (slots filled from ``rng``)."""
+    ctx = _Ctx(rng=rng)
+    return ctx.fill(ctx.pick(_INSIDE_UNIT))
+
+
+def story_background(text: str, rng: random.Random, sentences: tuple[int, int] = (2, 4)) -> str:
+    """Generic context a news story puts before a case's conduct: dateline and lead, background, perhaps a quote.
+
+    Args:
+        text: the case text; its topic (``网络谣言``, ``电信网络诈骗``, ...) is read off its words, as headlines are.
+        rng: fills the templates' slots and picks them.
+        sentences: how many background and quote sentences follow the lead, inclusive range.
+
+    Returns:
+        One paragraph of authored filler; it names no penalty of the case (statistics sentences are left out: their
+        罚款 and 责令整改 would be cues that belong to other cases).
+    """
+    ctx = _Ctx(rng=rng)
+    topic = _topic(_Unit(title=None, paragraphs=(text,)))
+    parts = [ctx.fill(ctx.pick(_DATELINES) + ctx.pick(_STORY_LEADS).replace("{topic}", topic))]
+    pool = [t.replace("{topic}", topic) for t in _BACKGROUNDS] + list(_QUOTES)
+    count = min(rng.randint(*sentences), len(pool))
+    parts += [ctx.fill(template) for template in rng.sample(pool, count)]
+    return "".join(parts)
+
+
+def split_unit_head(text: str) -> tuple[str, str]:
+    """The case-number heading and title line that open a unit (either may be absent), and the rest.
+
+    ``"案例二：\n某公司未备案案\n经查，……"`` → ``("案例二：\n某公司未备案案\n", "经查，……")``; a heading written inline
+    (``"一、某公司……"``) gives ``("一、", "某公司……")``.
+    """
+    match = _CASE_HEADING.match(text)
+    end = match.end() if match else 0
+    first, newline, _ = text[end:].partition("\n")
+    if newline and first.strip() and _is_title(first.strip(" 　\t")):
+        end += len(first) + 1
+    return text[:end], text[end:]
 
 
 def render_bulletins(

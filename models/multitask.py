@@ -135,9 +135,14 @@ class MultiTaskModel(PreTrainedModel):
                 pos_weight = _tensor_or_none(self.config.penalty_pos_weights, penalty.device)
                 # A plain per-element mean gave each penalty logit a gradient 12x smaller than an offense logit's and
                 # the penalty head barely trained; summing over all labels (x12) starved the offense task instead.
-                loss = loss + self.config.penalty_loss_weight * nn.functional.binary_cross_entropy_with_logits(
-                    penalty.float(), penalty_labels.float(), pos_weight=pos_weight
+                # A negative label is unknown (spec 'complete': a unit cut off before its disposal): masked out; the
+                # mean over the known labels equals the plain mean when every unit is complete.
+                known = (penalty_labels >= 0).float()
+                per_label = nn.functional.binary_cross_entropy_with_logits(
+                    penalty.float(), penalty_labels.float().clamp(min=0), pos_weight=pos_weight, reduction="none"
                 )
+                penalty_loss = (per_label * known).sum() / known.sum().clamp(min=1)
+                loss = loss + self.config.penalty_loss_weight * penalty_loss
             if party_labels is not None:
                 loss = loss + 0.5 * nn.functional.cross_entropy(party.float(), party_labels)
         return MultiTaskOutput(loss=loss, offense_logits=offense, penalty_logits=penalty, party_logits=party)

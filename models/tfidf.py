@@ -66,18 +66,22 @@ class TfidfLabeler:
         return Pipeline([("tfidf", vectorizer), ("classifier", classifier)])
 
     def fit(self, cases: list[GoldCase], class_weight: str | None = "balanced", seed: int = 42) -> TfidfLabeler:
-        """Fit all three heads on gold cases."""
+        """Fit all three heads on gold cases (the penalty head on the complete ones)."""
         texts = [normalize(c.text).text for c in cases]
 
         def logreg() -> LogisticRegression:
             # A moderate C converges in a few hundred lbfgs iterations; C=10 with 200k features took minutes.
             return LogisticRegression(max_iter=300, C=4.0, class_weight=class_weight, random_state=seed)
 
+        # spec 'complete': an incomplete unit (cut off before its disposal) does not show its penalties, so the
+        # penalty classifiers learn from complete units only (all units if none is complete)
+        complete = [i for i, c in enumerate(cases) if c.complete] or list(range(len(cases)))
         self.pipelines = {
             "offense": self._pipeline(logreg(), class_weight).fit(texts, [c.offense for c in cases]),
             "party": self._pipeline(logreg(), class_weight).fit(texts, [c.party for c in cases]),
             "penalties": self._pipeline(OneVsRestClassifier(logreg()), class_weight).fit(
-                texts, np.array([[int(p in c.penalties) for p in self.label_set.penalties] for c in cases])
+                [texts[i] for i in complete],
+                np.array([[int(p in cases[i].penalties) for p in self.label_set.penalties] for i in complete]),
             ),
         }
         return self

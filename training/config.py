@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from data.augment import AUGMENT_KINDS, DEFAULT_KINDS, NORMALIZED_KINDS
 from data.errors import PenaltyError
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
@@ -50,6 +51,20 @@ class DataConfig:
         default=3,
         metadata={"help": "Repeat each real training unit this many times, so authored units do not drown them."},
     )
+    augment: float = field(
+        default=0.0,
+        metadata={
+            "help": "Share of training units (never validation) that get one perturbed extra copy (data/augment.py), "
+            "seeded by training.seed; 0 = off, the default until it helps (README: Learning from real bulletins)."
+        },
+    )
+    augment_kinds: list[str] = field(
+        default_factory=lambda: list(DEFAULT_KINDS),
+        metadata={
+            "help": f"Perturbations drawn for the copies, from {list(AUGMENT_KINDS)}; the default leaves out "
+            f"{list(NORMALIZED_KINDS)}, which normalisation undoes."
+        },
+    )
     label_set: str | None = field(default=None, metadata={"help": "Label-set YAML; default: the spec's label set."})
     max_length: int = field(
         default=256, metadata={"help": "Tokens per window; longer units become overlapping windows."}
@@ -63,6 +78,14 @@ class DataConfig:
             raise ConfigError(f"data.real_validation_fraction must be in (0, 1), got {self.real_validation_fraction}")
         if self.real_oversample < 1:
             raise ConfigError(f"data.real_oversample must be >= 1, got {self.real_oversample}")
+        if not 0 <= self.augment <= 1:
+            raise ConfigError(f"data.augment must be in [0, 1] (share of training units copied), got {self.augment}")
+        unknown = [kind for kind in self.augment_kinds if kind not in AUGMENT_KINDS]
+        if unknown or not self.augment_kinds:
+            raise ConfigError(
+                f"data.augment_kinds has unknown or no kinds {unknown or self.augment_kinds}; "
+                f"known: {list(AUGMENT_KINDS)}"
+            )
         if self.stride >= self.max_length or self.max_length < 16:
             raise ConfigError(f"data.stride ({self.stride}) must be below data.max_length ({self.max_length}) >= 16")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from transformers import TrainerCallback
 
+from data.augment import augment_cases
 from data.formats import load_valid_cases
 from data.labels import LabelSet
 from data.types import GoldCase
@@ -41,6 +42,7 @@ from training.warm_start import check_init_from, load_init_model
 
 logger = logging.getLogger(__name__)
 CHECKPOINT_DIR = "checkpoints"
+PENALTY_UNKNOWN = -1.0  # penalty label of an incomplete unit; models.multitask masks negative labels out of the loss
 METRICS_LOG = "metrics.csv"
 
 
@@ -79,6 +81,9 @@ def train(
     if real_cases is None:
         real_cases = [] if train_cases is not None else _load_real(config.data.real, label_set)
     train_split, validation, real_train = _split(config, cases, real_cases, label_set)
+    # Training units only, after the split: a copy never shares a bulletin with validation or a CV test fold.
+    augmented = augment_cases(train_split, config.data.augment, config.training.seed, config.data.augment_kinds)
+    train_split = train_split + augmented
     _log_summary(config, train_split, validation, real_train)
     out = Path(config.training.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,6 +99,7 @@ def train(
         "train_bulletins": len({c.doc for c in train_split}),
         "real_train_cases": len(real_train),
         "real_oversample": config.data.real_oversample if real_train else 1,
+        "augmented_cases": len(augmented),
         "validation_cases": len(validation),
         "validation_source": _validation_source(config, real_cases),
         "train_seconds": round(time.perf_counter() - started, 1),
@@ -225,9 +231,10 @@ def class_weights(
     power = 0.5 if mode == "sqrt" else 1.0
     counts = collections.Counter(c.offense for c in cases)
     offense = [(len(cases) / (len(label_set.offenses) * max(counts[o], 1))) ** power for o in label_set.offenses]
-    positives = collections.Counter(p for c in cases for p in c.penalties)
+    complete = [c for c in cases if c.complete]  # the penalty loss skips incomplete units, so do their weights
+    positives = collections.Counter(p for c in complete for p in c.penalties)
     pos_weight = [
-        min(((len(cases) - positives[p]) / max(positives[p], 1)) ** power, 10.0) for p in label_set.penalties
+        min(((len(complete) - positives[p]) / max(positives[p], 1)) ** power, 10.0) for p in label_set.penalties
     ]
     return offense, pos_weight
 
@@ -399,7 +406,11 @@ def _tokenized(cases: list[GoldCase], tokenizer, label_set: LabelSet, config: Ru
     records = {
         "text": [c.text for c in cases],
         "offense_labels": [label_set.offenses.index(c.offense) for c in cases],
-        "penalty_labels": [[float(p in c.penalties) for p in label_set.penalties] for c in cases],
+        # spec 'complete': an incomplete unit (cut off before its disposal) does not show its penalties; -1 marks
+        # them unknown, the model masks them out of the penalty loss and validation skips them (_trainer_metrics)
+        "penalty_labels": [
+            [float(p in c.penalties) if c.complete else PENALTY_UNKNOWN for p in label_set.penalties] for c in cases
+        ],
         "party_labels": [label_set.parties.index(c.party) for c in cases],
     }
     key = hashlib.sha256(
@@ -431,8 +442,9 @@ def _trainer_metrics(label_set: LabelSet):
         gold = [
             CaseLabels(
                 label_set.offenses[o],
-                frozenset(p for p, on in zip(label_set.penalties, row, strict=True) if on),
+                frozenset(p for p, on in zip(label_set.penalties, row, strict=True) if on > 0),
                 label_set.parties[a],
+                complete=not (row < 0).any(),  # PENALTY_UNKNOWN: an incomplete unit, penalties not scored
             )
             for o, row, a in zip(offense_ids, penalty_ids, party_ids, strict=True)
         ]
