@@ -156,6 +156,28 @@ def tiny_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_multitask(tiny_base_dir: Path, label_set: LabelSet):
+    """Builds the multi-task model over the tiny base BERT with the default label set; seeded, so every test that
+    builds one starts from the same head weights."""
+
+    def build():
+        import torch
+        from transformers import AutoModel
+
+        from models.multitask import MultiTaskModel
+
+        torch.manual_seed(0)
+        return MultiTaskModel.from_encoder(
+            AutoModel.from_pretrained(tiny_base_dir),
+            offenses=list(label_set.offenses),
+            penalties=list(label_set.penalties),
+            parties=list(label_set.parties),
+        )
+
+    return build
+
+
+@pytest.fixture(scope="session")
 def tiny_overrides(tiny_base_dir: Path):
     """Config overrides that train the tiny BERT on the fixture units into ``out`` (extra overrides appended)."""
     units = str(FIXTURES / "units.jsonl")

@@ -166,21 +166,12 @@ def test_tfidf_penalty_head_learns_from_complete_units_only():
     assert "锟斤拷" not in labeler.pipelines["penalties"]["tfidf"].vocabulary_
 
 
-def test_multitask_loss_masks_the_penalties_of_incomplete_units(tiny_base_dir):
+def test_multitask_loss_masks_the_penalties_of_incomplete_units(tiny_multitask):
     import torch
     from torch import nn
-    from transformers import AutoModel
-
-    from models.multitask import MultiTaskModel
 
     label_set = LabelSet.load()
-    torch.manual_seed(0)
-    model = MultiTaskModel.from_encoder(
-        AutoModel.from_pretrained(tiny_base_dir),
-        offenses=list(label_set.offenses),
-        penalties=list(label_set.penalties),
-        parties=list(label_set.parties),
-    ).eval()
+    model = tiny_multitask().eval()
     n = len(label_set.penalties)
     inputs = {"input_ids": torch.tensor([[2, 5, 6, 3], [2, 7, 8, 3]]), "attention_mask": torch.ones(2, 4, dtype=int)}
     offense, party = torch.tensor([0, 1]), torch.tensor([0, 1])

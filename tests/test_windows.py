@@ -3,11 +3,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoTokenizer
 
 from models.bert_labeler import BertLabeler
 from models.encoding import WindowCollator, encode_units, pad_windows
-from models.multitask import MultiTaskModel
 
 # Short texts and long ones that span several 32-token windows, so pooling across windows is exercised.
 TEXTS = [
@@ -20,15 +19,9 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def labeler(tiny_base_dir: Path, label_set) -> BertLabeler:
-    torch.manual_seed(0)
-    model = MultiTaskModel.from_encoder(
-        AutoModel.from_pretrained(tiny_base_dir),
-        offenses=list(label_set.offenses),
-        penalties=list(label_set.penalties),
-        parties=list(label_set.parties),
-    )
-    return BertLabeler(model, AutoTokenizer.from_pretrained(tiny_base_dir), label_set, max_length=32, stride=8)
+def labeler(tiny_base_dir: Path, tiny_multitask, label_set) -> BertLabeler:
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base_dir)
+    return BertLabeler(tiny_multitask(), tokenizer, label_set, max_length=32, stride=8)
 
 
 def test_window_batches_pool_like_the_model_pools_in_training(labeler):
