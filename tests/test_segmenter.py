@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import load_file
+import yaml
+from safetensors.torch import load_file, save_file
 
 from cli import main
 from data.corpus import BUILD_DIR
@@ -16,7 +17,7 @@ from data.errors import ModelError
 from data.segment_features import FEATURE_NAMES, Sentence, decode_tags, sentence_bulletin, sentence_tags
 from eval.segmentation import match_spans
 from models.predictor import Predictor
-from models.segmenter import LearnedSegmenter, SentenceTagger, TaggerShape, best_tags
+from models.segmenter import LearnedSegmenter, SentenceTagger, TaggerEnsemble, TaggerShape, best_tags
 from models.segmenters import RuleSegmenter, load_segmenter
 from training.config import load_config
 from training.train_segmenter import train_segmenter
@@ -117,7 +118,7 @@ def _overrides(out: Path, annotated_dir: Path, tiny_base_dir: Path, *extra: str)
         "--data.train", f"[{annotated_dir}]", "--data.real", f"[{annotated_dir}]", "--data.real_validation_fraction",
         "0.25", "--model.base_model", str(tiny_base_dir), "--training.output_dir", str(out),
         "--segmenter.layout_pages", "4", "--segmenter.hidden_size", "32",
-        "--segmenter.patience", "0", *extra,
+        "--segmenter.patience", "0", "--segmenter.ensemble", "2", "--segmenter.workers", "1", *extra,
     ]  # fmt: skip
 
 
@@ -160,6 +161,56 @@ def test_resume_after_a_kill_ends_where_an_uninterrupted_run_ends(tmp_path, anno
     a = load_file(str(straight / "segmenter.safetensors"))
     b = load_file(str(resumed / "segmenter.safetensors"))
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+
+
+def test_members_trained_in_worker_processes_equal_members_trained_in_turn(tmp_path, annotated_dir, tiny_base_dir):
+    in_turn, in_workers = tmp_path / "in_turn", tmp_path / "in_workers"
+    overrides = ("--segmenter.epochs", "2", "--segmenter.ensemble", "2")
+    train_segmenter(load_config(None, _overrides(in_turn, annotated_dir, tiny_base_dir, *overrides)))
+    config = load_config(
+        None, _overrides(in_workers, annotated_dir, tiny_base_dir, *overrides, "--segmenter.workers", "2")
+    )
+    train_segmenter(config)
+    a = load_file(str(in_turn / "segmenter.safetensors"))
+    b = load_file(str(in_workers / "segmenter.safetensors"))
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+    # two seeds, two different taggers
+    assert not (a["members.0.head.weight"] == a["members.1.head.weight"]).all()
+
+
+def test_ensemble_decodes_with_the_mean_of_its_members_scores():
+    torch.manual_seed(0)
+    members = [SentenceTagger(TaggerShape(embedding_dim=4, feature_count=len(FEATURE_NAMES))) for _ in range(3)]
+    for member in members:
+        with torch.no_grad():
+            member.transitions.copy_(torch.randn(3, 3))
+            member.start.copy_(torch.randn(3))
+    ensemble = TaggerEnsemble(members).eval()
+    batch = {
+        "embeddings": torch.randn(2, 5, 4),
+        "features": torch.randn(2, 5, len(FEATURE_NAMES)),
+        "mask": torch.tensor([[True] * 5, [True] * 3 + [False] * 2]),
+    }
+    with torch.no_grad():
+        each = [member.eval()(batch).numpy() for member in members]
+        together = ensemble(batch).numpy()
+    assert np.allclose(together, sum(each) / 3, atol=1e-6)
+    transitions, start = ensemble.chain()
+    assert np.allclose(transitions, sum(m.transitions.detach().numpy() for m in members) / 3)
+    assert np.allclose(start, sum(m.start.detach().numpy() for m in members) / 3)
+
+
+def test_a_segmenter_saved_before_ensembles_asks_to_be_retrained(tmp_path, trained):
+    old = tmp_path / "old"
+    shutil.copytree(trained, old)
+    weights = load_file(str(old / "segmenter.safetensors"))
+    save_file({k.removeprefix("members.0."): v for k, v in weights.items() if k.startswith("members.0.")},
+              str(old / "segmenter.safetensors"))  # fmt: skip
+    meta = yaml.safe_load((old / "segmenter.yaml").read_text(encoding="utf-8"))
+    del meta["members"]
+    (old / "segmenter.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ModelError, match="retrain"):
+        LearnedSegmenter.load(old)
 
 
 def test_missing_or_corrupt_segmenter_directories_are_clear_errors(tmp_path, trained):

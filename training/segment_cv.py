@@ -23,7 +23,7 @@ from training.train_segmenter import (
     Example,
     annotated_sources,
     encode_examples,
-    fit_tagger,
+    fit_ensemble,
     layout_sources,
     split_examples,
 )
@@ -47,7 +47,7 @@ def cross_validate_segmenter(config: RunConfig, data: list[str], folds: int, out
         train, validation = split_examples(
             base + [real[i] for i in train_index], config.data.real_validation_fraction, config.training.seed
         )
-        segmenter, _ = fit_tagger(config, vectors, train, validation, Path(output_dir) / f"fold-{fold}")
+        segmenter, _ = fit_ensemble(config, vectors, train, validation, Path(output_dir) / f"fold-{fold}")
         results = {"learned": _learned(segmenter, test), "rules": _rules(test)}
         for name, rows in results.items():
             pooled[name].extend(rows)

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 import random
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from models.segmenter import (
     EncodedBulletin,
     LearnedSegmenter,
     SentenceTagger,
+    TaggerEnsemble,
     TaggerShape,
     TokenVectors,
     collate,
@@ -136,33 +140,32 @@ def _batches(items: list, size: int) -> list[list]:
 
 def fit_tagger(
     config: RunConfig,
-    vectors: TokenVectors,
+    embedding_dim: int,
     train: list[Example],
     validation: list[Example],
-    out: Path,
+    checkpoints: Path,
+    seed: int,
     resume: bool = False,
-) -> tuple[LearnedSegmenter, dict]:
-    """Train the tagger; keep the epoch with the best validation F1 (the last one without validation)."""
+) -> tuple[SentenceTagger, dict]:
+    """Train one tagger from ``seed``; keep the epoch with the best validation F1 (the last one without validation)."""
     options = config.segmenter
     # Batches of a few bulletins x a few dozen sentences: extra threads only wait on each other (and on whatever
     # else the machine runs), so the tagger trains on one unless training.num_threads says otherwise.
     torch.set_num_threads(config.training.num_threads or 1)
-    torch.manual_seed(config.training.seed)
+    torch.manual_seed(seed)
     shape = TaggerShape(
-        embedding_dim=vectors.dim,
+        embedding_dim=embedding_dim,
         hidden_size=options.hidden_size,
         layers=options.layers,
         dropout=options.dropout,
     )
     tagger = SentenceTagger(shape)
     optimizer = torch.optim.AdamW(tagger.parameters(), lr=options.learning_rate, weight_decay=0.01)
-    meta = {"base_model": config.model.base_model}
-    segmenter = LearnedSegmenter(tagger, vectors, meta, str(out))
+    scorer = LearnedSegmenter(TaggerEnsemble([tagger]), None, {})
     state = {"epoch": 0, "best_f1": -1.0, "best_epoch": 0, "stale": 0, "history": []}
-    checkpoints = out / CHECKPOINT_DIR
     if resume and (checkpoints / "state.json").exists():
         state = _load_checkpoint(checkpoints, tagger, optimizer)
-        logger.info("resuming the segmenter after epoch %d", state["epoch"])
+        logger.info("resuming tagger %s after epoch %d", checkpoints.name, state["epoch"])
     best = {k: v.clone() for k, v in tagger.state_dict().items()}
     if (checkpoints / "best.safetensors").exists() and resume:
         best = load_file(str(checkpoints / "best.safetensors"))
@@ -172,7 +175,7 @@ def fit_tagger(
             break
         tagger.train()
         order = list(range(len(trainable)))
-        random.Random(config.training.seed * 1000 + epoch).shuffle(order)
+        random.Random(seed * 1000 + epoch).shuffle(order)
         total, started = 0.0, time.perf_counter()
         for indices in _batches(order, options.batch_size):
             batch_examples = [trainable[i] for i in indices]
@@ -188,7 +191,7 @@ def fit_tagger(
         tagger.eval()
         record = {"epoch": epoch, "loss": round(total / max(1, len(order) / options.batch_size), 4)}
         if validation:
-            scores = score(segmenter, validation)
+            scores = score(scorer, validation)
             record |= {k: round(scores[k], 4) for k in ("precision", "recall", "f1")}
             if scores["f1"] > state["best_f1"]:
                 state |= {"best_f1": scores["f1"], "best_epoch": epoch, "stale": 0}
@@ -200,14 +203,51 @@ def fit_tagger(
         record["seconds"] = round(time.perf_counter() - started, 1)
         state["history"].append(record)
         state["epoch"] = epoch
-        logger.info("segmenter epoch %s", record)
+        logger.info("segmenter (seed %d) epoch %s", seed, record)
         _save_checkpoint(checkpoints, tagger, optimizer, state, best)
     tagger.load_state_dict(best)
     tagger.eval()
-    summary = {"best_epoch": state["best_epoch"], "history": state["history"]}
+    return tagger, {"seed": seed, "best_epoch": state["best_epoch"], "history": state["history"]}
+
+
+def fit_ensemble(
+    config: RunConfig,
+    vectors: TokenVectors,
+    train: list[Example],
+    validation: list[Example],
+    out: Path,
+    resume: bool = False,
+) -> tuple[LearnedSegmenter, dict]:
+    """Train ``segmenter.ensemble`` taggers from seeds ``training.seed``, +1, … and join them.
+
+    Members are independent, so up to ``segmenter.workers`` train at once in spawned processes (each on one
+    thread, as one tagger trains fastest). Each member checkpoints into its own directory, so ``--resume`` picks
+    every member up where it stopped.
+    """
+    seeds = [config.training.seed + i for i in range(config.segmenter.ensemble)]
+    jobs = [
+        (config, vectors.dim, train, validation, out / CHECKPOINT_DIR / f"member-{i}", seed, resume)
+        for i, seed in enumerate(seeds)
+    ]
+    workers = min(len(jobs), config.segmenter.workers or os.cpu_count() or 1)
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            fitted = list(pool.map(_fit_member, [logging.getLogger().getEffectiveLevel()] * len(jobs), jobs))
+    else:
+        fitted = [fit_tagger(*job) for job in jobs]
+    segmenter = LearnedSegmenter(
+        TaggerEnsemble([tagger for tagger, _ in fitted]), vectors, {"base_model": config.model.base_model}, str(out)
+    )
+    summary: dict = {"members": [member for _, member in fitted]}
     if validation:
         summary["validation"] = {k: round(v, 4) for k, v in score(segmenter, validation).items()}
     return segmenter, summary
+
+
+def _fit_member(level: int, job: tuple) -> tuple[SentenceTagger, dict]:
+    """``fit_tagger`` in a worker process, logging at the parent's level."""
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    return fit_tagger(*job)
 
 
 def _save_checkpoint(directory: Path, tagger: nn.Module, optimizer: torch.optim.Optimizer, state: dict, best: dict):
@@ -264,7 +304,7 @@ def train_segmenter(config: RunConfig, resume: bool = False) -> tuple[Path, dict
     logger.info("segmenter data: %s", counts)
     out = Path(config.training.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    segmenter, summary = fit_tagger(config, vectors, train, validation, out, resume)
+    segmenter, summary = fit_ensemble(config, vectors, train, validation, out, resume)
     summary |= counts | {"train_seconds": round(time.perf_counter() - started, 1)}
     segmenter.save(out, summary)
     config.save(out / CONFIG_NAME)
