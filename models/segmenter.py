@@ -140,6 +140,25 @@ class TaggerEnsemble(nn.Module):
         chains = [member.chain() for member in self.members]
         return np.mean([c[0] for c in chains], axis=0), np.mean([c[1] for c in chains], axis=0)
 
+    @torch.inference_mode()
+    def tag(self, bulletins: Sequence[EncodedBulletin]) -> list[list[int]]:
+        """Most likely tag of every sentence; empty bulletins get no tags."""
+        filled = [b for b in bulletins if b.sentenced.sentences]
+        predicted = iter(self._best(filled) if filled else [])
+        return [next(predicted) if b.sentenced.sentences else [] for b in bulletins]
+
+    def _best(self, bulletins: Sequence[EncodedBulletin]) -> list[list[int]]:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # a bulletin is a few dozen sentences: more threads only wait on each other
+        try:
+            scores = self(collate(bulletins)).numpy()
+        finally:
+            torch.set_num_threads(threads)
+        transitions, start = self.chain()
+        return [
+            best_tags(scores[row, : len(b.sentenced.sentences)], transitions, start) for row, b in enumerate(bulletins)
+        ]
+
 
 class TokenVectors:
     """Sentence vectors from a base model's input embeddings: the mean over the sentence's tokens.
@@ -320,25 +339,6 @@ class LearnedSegmenter:
     def encode(self, text: str, start: int = 0) -> EncodedBulletin:
         return encode_bulletin(sentence_bulletin(text, start), self.vectors)
 
-    @torch.inference_mode()
-    def tag(self, bulletins: Sequence[EncodedBulletin]) -> list[list[int]]:
-        """Most likely tag of every sentence; empty bulletins get no tags."""
-        filled = [b for b in bulletins if b.sentenced.sentences]
-        predicted = iter(self._argmax(filled) if filled else [])
-        return [next(predicted) if b.sentenced.sentences else [] for b in bulletins]
-
-    def _argmax(self, bulletins: Sequence[EncodedBulletin]) -> list[list[int]]:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # a bulletin is a few dozen sentences: more threads only wait on each other
-        try:
-            scores = self.tagger(collate(bulletins)).numpy()
-        finally:
-            torch.set_num_threads(threads)
-        transitions, start = self.tagger.chain()
-        return [
-            best_tags(scores[row, : len(b.sentenced.sentences)], transitions, start) for row, b in enumerate(bulletins)
-        ]
-
     def segment(self, text: str, source: str = "", start: int = 0) -> list[CaseUnit]:
         """Case units of one bulletin, offsets into ``text`` (``unit.text == text[unit.start:unit.end]``)."""
         return self.segment_many([(text, source, start)])[0]
@@ -349,7 +349,7 @@ class LearnedSegmenter:
         for begin in range(0, len(bulletins), batch_size):
             chunk = bulletins[begin : begin + batch_size]
             encoded = [self.encode(text, start) for text, _, start in chunk]
-            for (text, source, _), bulletin, tags in zip(chunk, encoded, self.tag(encoded), strict=True):
+            for (text, source, _), bulletin, tags in zip(chunk, encoded, self.tagger.tag(encoded), strict=True):
                 spans = spans_from_tags(bulletin.sentenced, tags)
                 out.append([CaseUnit(source, i, s, e, text[s:e]) for i, (s, e) in enumerate(spans, start=1)])
         return out

@@ -15,7 +15,7 @@ from pathlib import Path
 from data.labels import LabelSet
 from data.segment import segment_bulletin
 from eval.segmentation import match_spans, segmentation_scores
-from models.segmenter import TokenVectors, spans_from_tags
+from models.segmenter import TokenVectors
 from training.config import RunConfig
 from training.splits import grouped_folds
 from training.train_segmenter import (
@@ -25,6 +25,7 @@ from training.train_segmenter import (
     encode_examples,
     fit_ensemble,
     layout_sources,
+    matched_rows,
     split_examples,
 )
 
@@ -48,20 +49,12 @@ def cross_validate_segmenter(config: RunConfig, data: list[str], folds: int, out
             base + [real[i] for i in train_index], config.data.real_validation_fraction, config.training.seed
         )
         segmenter, _ = fit_ensemble(config, vectors, train, validation, Path(output_dir) / f"fold-{fold}")
-        results = {"learned": _learned(segmenter, test), "rules": _rules(test)}
+        results = {"learned": matched_rows(segmenter.tagger, test), "rules": _rules(test)}
         for name, rows in results.items():
             pooled[name].extend(rows)
         per_fold.append({"fold": fold, "bulletins": len(test)} | {n: _rounded(r) for n, r in results.items()})
         logger.info("segmenter CV fold %d: %s", fold, per_fold[-1])
     return {"folds": per_fold, "pooled": {name: _rounded(rows) for name, rows in pooled.items()}, "data": data}
-
-
-def _learned(segmenter, test: list[Example]) -> list[tuple[int, int, list]]:
-    rows = []
-    for example, tags in zip(test, segmenter.tag([e.encoded for e in test]), strict=True):
-        predicted = spans_from_tags(example.encoded.sentenced, tags)
-        rows.append((len(predicted), len(example.gold), match_spans(predicted, example.gold, MIN_IOU)))
-    return rows
 
 
 def _rules(test: list[Example]) -> list[tuple[int, int, list]]:

@@ -124,14 +124,19 @@ def split_examples(examples: list[Example], fraction: float, seed: int) -> tuple
     return [e for e in examples if e.name not in names], held
 
 
-def score(segmenter: LearnedSegmenter, examples: Sequence[Example]) -> dict:
-    """Segmentation P/R/F1 (IoU >= 0.5, original offsets) of the tagger on examples."""
-    results = []
+def matched_rows(tagger: TaggerEnsemble, examples: Sequence[Example]) -> list[tuple[int, int, list]]:
+    """Per example: units found, gold units, and the matched pairs (IoU >= 0.5, original offsets)."""
+    rows = []
     for batch in _batches(list(examples), 32):
-        for example, tags in zip(batch, segmenter.tag([e.encoded for e in batch]), strict=True):
+        for example, tags in zip(batch, tagger.tag([e.encoded for e in batch]), strict=True):
             predicted = spans_from_tags(example.encoded.sentenced, tags)
-            results.append((len(predicted), len(example.gold), match_spans(predicted, example.gold, MIN_IOU)))
-    return segmentation_scores(results)
+            rows.append((len(predicted), len(example.gold), match_spans(predicted, example.gold, MIN_IOU)))
+    return rows
+
+
+def score(tagger: TaggerEnsemble, examples: Sequence[Example]) -> dict:
+    """Segmentation P/R/F1 of the tagger on examples."""
+    return segmentation_scores(matched_rows(tagger, examples))
 
 
 def _batches(items: list, size: int) -> list[list]:
@@ -161,7 +166,7 @@ def fit_tagger(
     )
     tagger = SentenceTagger(shape)
     optimizer = torch.optim.AdamW(tagger.parameters(), lr=options.learning_rate, weight_decay=0.01)
-    scorer = LearnedSegmenter(TaggerEnsemble([tagger]), None, {})
+    scorer = TaggerEnsemble([tagger])
     state = {"epoch": 0, "best_f1": -1.0, "best_epoch": 0, "stale": 0, "history": []}
     if resume and (checkpoints / "state.json").exists():
         state = _load_checkpoint(checkpoints, tagger, optimizer)
@@ -240,7 +245,7 @@ def fit_ensemble(
     )
     summary: dict = {"members": [member for _, member in fitted]}
     if validation:
-        summary["validation"] = {k: round(v, 4) for k, v in score(segmenter, validation).items()}
+        summary["validation"] = {k: round(v, 4) for k, v in score(segmenter.tagger, validation).items()}
     return segmenter, summary
 
 
