@@ -67,6 +67,7 @@ from models.selection import (
     STRATEGIES,
     UNCERTAINTY,
     Doubt,
+    bulletin_text,
     embed_bulletins,
     measure_doubt,
     pick_bulletins,
@@ -239,7 +240,7 @@ def prepare_study(args: argparse.Namespace, overrides: list[str]) -> Study:
     vectors = None
     if DIVERSE in strategies:
         _progress(f"embedding {len(pool)} pool bulletins with {args.vectors_from} token vectors")
-        vectors = embed_bulletins(["\n".join(case.text for case in b.cases) for b in pool], args.vectors_from)
+        vectors = embed_bulletins([bulletin_text(case.text for case in b.cases) for b in pool], args.vectors_from)
     _progress(
         f"base data: {len(base)} units; pool: {len(pool)} bulletins, {sum(len(b.cases) for b in pool)} units; "
         f"evaluation: {len(evaluation)} units; {args.model_type}"

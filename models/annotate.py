@@ -70,7 +70,7 @@ def pre_annotate(
     if select is None:
         chosen = [(i, doubt.describe()) for i, (_, doubt) in enumerate(doubts)]
     else:
-        texts = [bulletin_text([p for p, _ in units]) for _, units in labelled] if strategy == DIVERSE else []
+        texts = [bulletin_text(p.unit.text for p, _ in units) for _, units in labelled] if strategy == DIVERSE else []
         vectors = embed_bulletins(texts) if texts else None
         chosen = [(pick.position, pick.reason) for pick in pick_bulletins(doubts, select, strategy, seed, vectors)]
     result.bulletins = [

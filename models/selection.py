@@ -14,7 +14,7 @@ say (``embed_bulletins``) into as many clusters as bulletins are wanted and take
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,17 +131,6 @@ def pick_bulletins(
     return _pick_diverse(doubts, ranked, count, np.asarray(vectors, dtype=np.float64), seed, how)
 
 
-def select_bulletins(
-    doubts: Sequence[tuple[str, Doubt]], count: int, strategy: str, seed: int, vectors: np.ndarray | None = None
-) -> list[int]:
-    """The positions of ``pick_bulletins``, without the reasons.
-
-    Raises:
-        ValueError: as ``pick_bulletins``.
-    """
-    return [pick.position for pick in pick_bulletins(doubts, count, strategy, seed, vectors)]
-
-
 def _rank(doubts: Sequence[tuple[str, Doubt]], positions: Sequence[int]) -> list[int]:
     """``positions``, most unsure first; ties by source, then input order."""
     return sorted(positions, key=lambda i: (doubts[i][1].rank_key, doubts[i][0], i))
@@ -180,9 +169,9 @@ def _pick_diverse(
     return picks + [Pick(i, f"{note}; {doubts[i][1].describe()}{how}") for i in rest]
 
 
-def bulletin_text(units: Sequence[Prediction]) -> str:
+def bulletin_text(unit_texts: Iterable[str]) -> str:
     """What ``diverse`` reads of a bulletin: the text of its case units, one per line."""
-    return "\n".join(prediction.unit.text for prediction in units)
+    return "\n".join(unit_texts)
 
 
 def embed_bulletins(texts: Sequence[str], base_model: str = "embedded") -> np.ndarray:

@@ -8,7 +8,7 @@ import pytest
 from cli import main
 from data.formats import read_annotations
 from data.types import CaseUnit, GoldCase, LabelScores, Prediction
-from models.selection import Doubt, measure_doubt, select_bulletins
+from models.selection import Doubt, measure_doubt, pick_bulletins
 
 # Invented for this test (no real bulletin): two cases after a SOURCE header, so offsets must count the header.
 BULLETIN = (
@@ -160,9 +160,9 @@ def test_measure_doubt_names_review_margin_threshold_and_rule_disagreement():
     )
 
 
-def test_select_bulletins_puts_flagged_then_narrow_margins_first():
+def test_pick_bulletins_puts_flagged_then_narrow_margins_first():
     sure = Doubt(0, (), 0.9, 0.4)
     narrow = Doubt(0, (), 0.1, 0.4)
     flagged = Doubt(2, (), 0.9, 0.4)
     doubts = [("a", sure), ("b", narrow), ("c", flagged)]
-    assert select_bulletins(doubts, 2, "uncertainty", 0) == [2, 1]
+    assert [pick.position for pick in pick_bulletins(doubts, 2, "uncertainty", 0)] == [2, 1]

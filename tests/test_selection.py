@@ -9,7 +9,7 @@ from safetensors import safe_open
 from transformers import AutoTokenizer
 
 from cli import main
-from models.selection import Doubt, embed_bulletins, pick_bulletins, select_bulletins
+from models.selection import Doubt, embed_bulletins, pick_bulletins
 
 # Nine bulletins in three obvious clusters (directions 0°, 120° and 240°, slightly jittered), interleaved in input
 # order so that neither input order nor the ranking alone gives the answer.
@@ -22,6 +22,10 @@ def doubts():
     return [(f"b{i}", Doubt(0, (), margin, 0.4)) for i, margin in enumerate(MARGINS)]
 
 
+def _positions(*args) -> list[int]:
+    return [pick.position for pick in pick_bulletins(*args)]
+
+
 @pytest.fixture
 def vectors():
     return np.array([[math.cos(math.radians(a)), math.sin(math.radians(a))] for a in ANGLES]) * 5 + [1.0, 2.0]
@@ -30,8 +34,8 @@ def vectors():
 def test_pick_bulletins_diverse_takes_the_least_sure_of_each_cluster(doubts, vectors):
     # By hand: cluster 0° holds 0, 3, 6 (margins 0.5, 0.2, 0.6) → 3; 120° holds 1, 4, 7 (0.1, 0.15, 0.05) → 7;
     # 240° holds 2, 5, 8 (0.9, 0.8, 0.3) → 8. Most unsure first: 7 (0.05), 3 (0.2), 8 (0.3).
-    assert select_bulletins(doubts, 3, "diverse", 0, vectors) == [7, 3, 8]
-    assert select_bulletins(doubts, 3, "uncertainty", 0) == [7, 1, 4]  # all three from the 120° cluster
+    assert _positions(doubts, 3, "diverse", 0, vectors) == [7, 3, 8]
+    assert _positions(doubts, 3, "uncertainty", 0) == [7, 1, 4]  # all three from the 120° cluster
 
 
 def test_pick_bulletins_diverse_reason_names_the_cluster_and_the_doubt(doubts, vectors):
@@ -46,7 +50,7 @@ def test_pick_bulletins_diverse_reason_names_the_cluster_and_the_doubt(doubts, v
 def test_pick_bulletins_diverse_is_reproducible_for_a_seed(doubts):
     rng = np.random.default_rng(7)
     noise = rng.normal(size=(len(doubts), 8))
-    runs = [select_bulletins(doubts, 4, "diverse", 3, noise) for _ in range(2)]
+    runs = [_positions(doubts, 4, "diverse", 3, noise) for _ in range(2)]
     assert runs[0] == runs[1] and len(set(runs[0])) == 4
 
 
