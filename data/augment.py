@@ -104,16 +104,26 @@ def augment_cases(
     Raises:
         ValueError: a fraction outside [0, 1], or an empty or unknown ``kinds``.
     """
-    if not 0 <= fraction <= 1:
-        raise ValueError(f"augmentation fraction must be in [0, 1], got {fraction}")
-    unknown = [kind for kind in kinds if kind not in AUGMENT_KINDS]
-    if unknown or not kinds:
-        raise ValueError(f"unknown augmentation kinds {unknown or list(kinds)}; known: {list(AUGMENT_KINDS)}")
+    check_fraction(fraction)
+    check_kinds(kinds)
     rng = random.Random(seed)
     chosen = sorted(rng.sample(range(len(cases)), round(fraction * len(cases))))
     copies = [perturb_case(cases[i], rng.choice(list(kinds)), rng) for i in chosen]
     logger.info("augmentation: %d perturbed copies of %d training units (%s)", len(copies), len(cases), list(kinds))
     return copies
+
+
+def check_fraction(fraction: float) -> None:
+    """Raises ValueError unless ``fraction`` (the share of units copied) is in [0, 1]."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"augmentation fraction must be in [0, 1] (share of training units copied), got {fraction}")
+
+
+def check_kinds(kinds: Sequence[str]) -> None:
+    """Raises ValueError for an empty ``kinds`` or one not in ``AUGMENT_KINDS``."""
+    unknown = [kind for kind in kinds if kind not in AUGMENT_KINDS]
+    if unknown or not kinds:
+        raise ValueError(f"unknown augmentation kinds {unknown or list(kinds)}; known: {list(AUGMENT_KINDS)}")
 
 
 def _insert_furniture(text: str, rng: random.Random) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from data.augment import AUGMENT_KINDS, DEFAULT_KINDS, NORMALIZED_KINDS
+from data.augment import AUGMENT_KINDS, DEFAULT_KINDS, NORMALIZED_KINDS, check_fraction, check_kinds
 from data.errors import PenaltyError
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
@@ -78,14 +78,14 @@ class DataConfig:
             raise ConfigError(f"data.real_validation_fraction must be in (0, 1), got {self.real_validation_fraction}")
         if self.real_oversample < 1:
             raise ConfigError(f"data.real_oversample must be >= 1, got {self.real_oversample}")
-        if not 0 <= self.augment <= 1:
-            raise ConfigError(f"data.augment must be in [0, 1] (share of training units copied), got {self.augment}")
-        unknown = [kind for kind in self.augment_kinds if kind not in AUGMENT_KINDS]
-        if unknown or not self.augment_kinds:
-            raise ConfigError(
-                f"data.augment_kinds has unknown or no kinds {unknown or self.augment_kinds}; "
-                f"known: {list(AUGMENT_KINDS)}"
-            )
+        for key, check, value in (
+            ("augment", check_fraction, self.augment),
+            ("augment_kinds", check_kinds, self.augment_kinds),
+        ):
+            try:
+                check(value)
+            except ValueError as err:
+                raise ConfigError(f"data.{key} is invalid: {err}") from err
         if self.stride >= self.max_length or self.max_length < 16:
             raise ConfigError(f"data.stride ({self.stride}) must be below data.max_length ({self.max_length}) >= 16")
 
