@@ -59,8 +59,8 @@ from data.labels import LabelSet  # noqa: E402
 from data.types import CaseUnit, GoldCase  # noqa: E402
 from eval.evalset import load_eval_set  # noqa: E402
 from eval.metrics import unit_metrics  # noqa: E402
-from models.predictor import DEFAULT_THRESHOLD, Predictor  # noqa: E402
-from models.rules import RuleLabeler  # noqa: E402
+from models.annotate import bulletin_doubts  # noqa: E402
+from models.predictor import Predictor  # noqa: E402
 from models.selection import (
     DIVERSE,
     RANDOM,
@@ -69,7 +69,6 @@ from models.selection import (
     Doubt,
     bulletin_text,
     embed_bulletins,
-    measure_doubt,
     pick_bulletins,
 )  # noqa: E402
 from training.config import DEFAULT_CONFIG, RunConfig, load_config  # noqa: E402
@@ -318,17 +317,13 @@ def fit_round(study: Study, picked: list[str], seed: int) -> tuple[Trained, bool
 
 
 def pool_doubts(predictor: Predictor, bulletins: list[PoolBulletin]) -> dict[str, Doubt]:
-    """Each bulletin's doubt under ``predictor``, read from its gold units, with the rules as second opinion (as
-    ``penalty annotate`` measures it)."""
-    units = [unit for b in bulletins for unit in b.units]
-    scored = predictor.score_units(units)
-    rules = Predictor(RuleLabeler(predictor.label_set)).label_units(units)
-    doubts, cursor = {}, 0
+    """Each bulletin's doubt under ``predictor``, read from its gold units, as ``penalty annotate`` measures it."""
+    scored = predictor.score_units([unit for b in bulletins for unit in b.units])
+    labelled, cursor = [], 0
     for b in bulletins:
-        end = cursor + len(b.units)
-        doubts[b.doc] = measure_doubt(scored[cursor:end], predictor.thresholds, DEFAULT_THRESHOLD, rules[cursor:end])
-        cursor = end
-    return doubts
+        labelled.append((b.doc, scored[cursor : cursor + len(b.units)]))
+        cursor += len(b.units)
+    return dict(bulletin_doubts(predictor, labelled))
 
 
 def pick_next(

@@ -66,7 +66,7 @@ def pre_annotate(
     for source in result.empty:
         logger.warning("%s: no case units found; no task written", source)
     labelled = [(source, units) for source, units in scored if units]
-    doubts = _doubts(predictor, labelled)
+    doubts = bulletin_doubts(predictor, labelled)
     if select is None:
         chosen = [(i, doubt.describe()) for i, (_, doubt) in enumerate(doubts)]
     else:
@@ -85,10 +85,11 @@ def _score(predictor: Predictor, bulletins: list[Bulletin]) -> list[tuple[str, l
     return [(b.source, units) for b, units in zip(bulletins, predictor.score_bulletins(bulletins), strict=True)]
 
 
-def _doubts(
+def bulletin_doubts(
     predictor: Predictor, labelled: list[tuple[str, list[tuple[Prediction, LabelScores]]]]
 ) -> list[tuple[str, Doubt]]:
-    """Each bulletin's doubt, with the rules as a second opinion unless the model is the rules."""
+    """Each bulletin's doubt (``measure_doubt`` over its scored units), with the rules as a second opinion unless the
+    model is the rules."""
     rules = None if predictor.name == RULES else Predictor(RuleLabeler(predictor.label_set))
     return [
         (
