@@ -1,11 +1,13 @@
 """Training samples/s: our training path versus a plain ``transformers.Trainer`` with default arguments.
 
 Same model architecture, same case units, same device, one run. Our path = ``training.train.build_trainer``
-(length-grouped batches with dynamic padding over token windows, frozen embeddings/lower layers, two learning rates,
-bf16 and a fused optimizer on GPUs, optional torch.compile). The plain Trainer gets the same multi-task model with
-every unit padded to ``max_length`` and TrainingArguments' defaults.
+(length-grouped batches with dynamic padding over token windows, frozen embeddings/lower layers, no attention
+dropout, two learning rates, bf16 and a fused optimizer on GPUs, optional torch.compile). The plain Trainer gets the
+same multi-task model with every unit padded to ``max_length`` and TrainingArguments' defaults. A third run is our path
+with the base model's attention dropout, which is what ``model.attention_dropout: 0`` buys.
 
-    python benchmarks/train_throughput.py                      # CPU, embedded base model
+    python benchmarks/train_throughput.py                      # CPU, embedded base model, authored units
+    python benchmarks/train_throughput.py --data ../shared/data/real-train   # real units (longer: several windows)
     python benchmarks/train_throughput.py --shape bert-base    # random bert-base-chinese-shaped model (for GPUs)
 """
 
@@ -57,9 +59,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--compile", action="store_true", help="torch.compile our path")
+    parser.add_argument("--data", default="corpus", help="the case units to train on (default: the authored corpus)")
     args = parser.parse_args()
     label_set = LabelSet.load()
-    cases, _ = load_cases(["corpus"], label_set)
+    cases, _ = load_cases([args.data], label_set)
     cases = cases[: args.steps * args.batch_size * 2]
     with tempfile.TemporaryDirectory() as tmp:
         base = "embedded" if args.shape == "embedded" else random_bert_base(Path(tmp))
@@ -87,8 +90,15 @@ def main() -> None:
         ours.args.save_strategy = "no"
         ours_rate = timed(ours, args.steps)
 
+        dropout_config = dataclasses.replace(config, model=dataclasses.replace(config.model, attention_dropout=None))
+        model, _ = build_model(dropout_config, label_set, cases)
+        with_dropout = build_trainer(dropout_config, label_set, model, tokenizer, cases, [], Path(tmp) / "dropout")
+        with_dropout.args.save_strategy = "no"
+        dropout_rate = timed(with_dropout, args.steps)
+
         plain_config = dataclasses.replace(
-            config, model=dataclasses.replace(config.model, freeze_layers=0, freeze_embeddings=False)
+            config,
+            model=dataclasses.replace(config.model, freeze_layers=0, freeze_embeddings=False, attention_dropout=None),
         )
         plain_model, _ = build_model(plain_config, label_set, cases)
         texts = [normalize(c.text).text for c in cases]
@@ -114,11 +124,15 @@ def main() -> None:
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
     print(
         f"device: {device}; model: {args.shape}; batch {args.batch_size}; "
-        f"max_length {args.max_length}; {args.steps} steps"
+        f"max_length {args.max_length}; {args.steps} steps; units from {args.data}"
     )
-    print(f"plain Trainer (defaults, padded to max_length): {plain_rate:8.1f} samples/s")
-    print(f"our training path:                              {ours_rate:8.1f} samples/s")
-    print(f"ratio ours / plain: {ours_rate / plain_rate:.2f}x")
+    print(f"plain Trainer (defaults, padded to max_length):    {plain_rate:8.1f} samples/s")
+    print(f"our path with the base model's attention dropout:  {dropout_rate:8.1f} samples/s")
+    print(f"our training path:                                 {ours_rate:8.1f} samples/s")
+    print(
+        f"ratio ours / plain: {ours_rate / plain_rate:.2f}x; attention dropout 0 vs the base model's: "
+        f"{ours_rate / dropout_rate:.2f}x"
+    )
 
 
 if __name__ == "__main__":

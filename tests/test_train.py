@@ -11,6 +11,7 @@ import pytest
 from safetensors.torch import load_file
 
 from data.errors import AnnotationError, ModelError
+from models.base import load_base_model, set_attention_dropout
 from models.predictor import Predictor
 from training.config import load_config
 from training.train import train
@@ -119,3 +120,19 @@ def test_train_resume_after_kill_matches_uninterrupted_run(tmp_path, tiny_overri
     assert full.keys() == resumed.keys()
     for name in full:
         assert (full[name] - resumed[name]).abs().max() < 1e-5, name
+
+
+def _attention_dropouts(model) -> list[float]:
+    return [m.dropout.p for m in model.modules() if type(m).__name__ == "BertSelfAttention"]
+
+
+def test_attention_dropout_replaces_the_base_models_and_null_keeps_it(tiny_base_dir):
+    assert _attention_dropouts(load_base_model(str(tiny_base_dir))[0]) == [0.1, 0.1]  # BertConfig's default
+    assert _attention_dropouts(load_base_model(str(tiny_base_dir), attention_dropout=0.0)[0]) == [0.0, 0.0]
+
+
+def test_attention_dropout_on_an_architecture_without_one_is_an_error():
+    from transformers import PretrainedConfig
+
+    with pytest.raises(ModelError, match="attention_dropout null"):
+        set_attention_dropout(PretrainedConfig(), 0.0)

@@ -98,6 +98,13 @@ class ModelConfig:
         metadata={"help": "'embedded' (offline multilingual-e5-small), a hub id or a local directory."},
     )
     pooling: str = field(default="mean", metadata={"help": "'mean' over tokens or 'cls'."})
+    attention_dropout: float | None = field(
+        default=0.0,
+        metadata={
+            "help": "Dropout on the encoder's attention probabilities; null keeps the base model's (0.1 for BERT). "
+            "At 0 CPU attention runs fused, without an n x n random mask: ~1.7x faster on 256-token windows."
+        },
+    )
     freeze_embeddings: bool = field(
         default=True,
         metadata={"help": "Keep the (large) embedding matrix fixed: faster on CPU, little accuracy lost."},
@@ -119,6 +126,8 @@ class ModelConfig:
             raise ConfigError(f"model.model_type must be 'bert' or 'tfidf', got {self.model_type!r}")
         if self.pooling not in ("mean", "cls"):
             raise ConfigError(f"model.pooling must be 'mean' or 'cls', got {self.pooling!r}")
+        if self.attention_dropout is not None and not 0.0 <= self.attention_dropout < 1.0:
+            raise ConfigError(f"model.attention_dropout must be in [0, 1) or null, got {self.attention_dropout}")
         if self.class_weights not in ("none", "sqrt", "balanced"):
             raise ConfigError(f"model.class_weights must be 'none', 'sqrt' or 'balanced', got {self.class_weights!r}")
 

@@ -252,7 +252,7 @@ def build_model(config: RunConfig, label_set: LabelSet, train_split: list[GoldCa
         model.config.offense_weights, model.config.penalty_pos_weights = offense_weights, pos_weights
         _freeze(model, config.model.freeze_embeddings, config.model.freeze_layers)
         return model, tokenizer
-    encoder, tokenizer = load_base_model(config.model.base_model)
+    encoder, tokenizer = load_base_model(config.model.base_model, attention_dropout=config.model.attention_dropout)
     model = MultiTaskModel.from_encoder(
         encoder,
         offenses=list(label_set.offenses),
