@@ -62,8 +62,3 @@ def bootstrap_intervals(
     tail = (1.0 - confidence) / 2
     logger.debug("bootstrap: %d resamples of %d groups", n_resamples, n_groups)
     return {name: [float(np.quantile(v, tail)), float(np.quantile(v, 1.0 - tail))] for name, v in samples.items()}
-
-
-def resampled_rows(chosen: np.ndarray, rows: list[np.ndarray]) -> np.ndarray:
-    """The rows of the chosen groups, a group's rows repeated as often as it was drawn."""
-    return np.concatenate([rows[g] for g in chosen]) if len(chosen) else np.zeros(0, dtype=int)

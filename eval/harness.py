@@ -22,9 +22,9 @@ from data.labels import DEFAULT_LANG, KINDS, LabelSet
 from data.reader import Bulletin
 from data.types import GoldCase, Prediction
 from data.versions import library_versions
-from eval.bootstrap import CONFIDENCE, bootstrap_intervals, group_rows, resampled_rows
+from eval.bootstrap import CONFIDENCE, bootstrap_intervals, group_rows
 from eval.evalset import EvalSet, load_eval_set
-from eval.metrics import CaseArrays, encode_cases, headline_metrics, reliability_bins, unit_metrics
+from eval.metrics import CaseArrays, CaseCounts, encode_cases, headline_metrics, reliability_bins, unit_metrics
 from eval.report import comparison_tables
 from eval.report_files import write_reports
 from eval.segmentation import match_spans, segmentation_scores
@@ -221,9 +221,11 @@ def _score(
     metrics = unit_metrics(gold.cases, aligned, label_set)
     arrays = encode_cases(gold.cases, aligned, label_set)
     metrics["offense_ece"] = headline_metrics(arrays)["offense_ece"]
+    bulletin_counts = [CaseCounts.of(arrays.take(rows)) for rows in gold.rows]
 
     def statistic(chosen: np.ndarray) -> dict[str, float]:
-        figures = headline_metrics(arrays.take(resampled_rows(chosen, gold.rows)))
+        drawn = np.bincount(chosen, minlength=len(gold.rows))
+        figures = CaseCounts.weighted_sum(bulletin_counts, drawn).figures()
         if segmentation is not None:
             scores = segmentation_scores(segmentation[g] for g in chosen)
             figures |= {f"segmentation_{k}": scores[k] for k in _SEGMENTATION_FIGURES}

@@ -7,14 +7,14 @@ cases into the id arrays it takes and groups the results.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import sklearn
-from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.metrics import multilabel_confusion_matrix, precision_recall_fscore_support
 
 from data.labels import LabelSet
 from data.types import GoldCase, Prediction
@@ -240,41 +240,99 @@ def encode_cases(gold: Sequence[GoldCase], predicted: Sequence[Prediction | None
 
 
 def headline_metrics(cases: CaseArrays) -> dict[str, float]:
-    """The ``HEADLINE_METRICS`` of some cases, straight from scikit-learn: fast enough for a thousand resamples.
+    """The ``HEADLINE_METRICS`` of some cases (definitions of ``compute_metrics``; macro-F1: ``present_macro_f1``);
+    ``tests/test_harness.py`` checks that both give the same figures."""
+    return CaseCounts.of(cases).figures()
 
-    Definitions are those of ``compute_metrics`` (macro-F1: ``present_macro_f1``); ``tests/test_harness.py`` checks
-    that both give the same figures.
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """Every headline figure as a function of sums over cases: confusion counts, bin sums, right/wrong totals.
+
+    Why: the counts of a bootstrap resample are the counts of its bulletins added up (a bulletin drawn twice counts
+    twice), so a thousand resamples cost a thousand weighted sums of per-bulletin counts instead of a thousand
+    scikit-learn passes over the resampled units (whose input checks alone took a minute of ``make demo``).
     """
-    if not len(cases.offense_gold):
-        return dict.fromkeys(HEADLINE_METRICS, 0.0)
-    # The arrays are ints built by encode_cases: re-validating them on every resample costs a quarter of the time.
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        return _headline_metrics(cases)
 
+    n: np.ndarray  # cases
+    offense: np.ndarray  # (offense labels, 3): tp, fp, fn
+    penalties: np.ndarray  # (penalty labels, 3): tp, fp, fn over the complete units
+    correct: dict[str, np.ndarray]  # right answers per share figure
+    calibration: np.ndarray  # (bins, 3) over the found units: count, confidence sum, right answers
 
-def _headline_metrics(cases: CaseArrays) -> dict[str, float]:
-    gold, predicted = cases.offense_gold, cases.offense_predicted
-    scores = {
-        "offense_accuracy": float(np.mean(gold == predicted)),
-        "offense_macro_f1": _offense_macro_f1(gold, predicted, cases.n_offenses),
-        "penalty_micro_f1": 0.0,
-        "penalty_macro_f1": 0.0,
-    }
-    penalties_gold, penalties_predicted = (
-        cases.penalties_gold[cases.complete],
-        cases.penalties_predicted[cases.complete],
-    )
-    if len(penalties_gold):
-        penalty_f1 = precision_recall_fscore_support(penalties_gold, penalties_predicted, zero_division=0)[2]
-        present = (penalties_gold.sum(axis=0) + penalties_predicted.sum(axis=0)) > 0
-        scores["penalty_micro_f1"] = float(
-            f1_score(penalties_gold, penalties_predicted, average="micro", zero_division=0)
+    @classmethod
+    def of(cls, cases: CaseArrays) -> CaseCounts:
+        """The counts of some cases; the confusion matrices come from scikit-learn."""
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            offense = (
+                multilabel_confusion_matrix(
+                    cases.offense_gold, cases.offense_predicted, labels=np.arange(cases.n_offenses)
+                )
+                if len(cases.offense_gold)
+                else np.zeros((cases.n_offenses, 2, 2), dtype=int)
+            )
+            complete_gold = cases.penalties_gold[cases.complete]
+            penalties = (
+                multilabel_confusion_matrix(complete_gold, cases.penalties_predicted[cases.complete])
+                if len(complete_gold)
+                else np.zeros((cases.penalties_gold.shape[1], 2, 2), dtype=int)
+            )
+        found = ~np.isnan(cases.offense_confidence)
+        right = (cases.offense_gold == cases.offense_predicted)[found]
+        bins = reliability_bins(cases.offense_confidence[found], right)
+        return cls(
+            n=np.array(len(cases.offense_gold)),
+            offense=_tp_fp_fn(offense),
+            penalties=_tp_fp_fn(penalties),
+            correct={name: np.array(values.sum()) for name, values in cases.correct.items()},
+            calibration=np.array(
+                [[b["count"], b["count"] * b["confidence"], b["count"] * b["accuracy"]] for b in bins]
+            ),
         )
-        scores["penalty_macro_f1"] = present_macro_f1(penalty_f1, present)
-    scores |= {name: float(np.mean(correct)) for name, correct in cases.correct.items()}
-    found = ~np.isnan(cases.offense_confidence)
-    scores["offense_ece"] = expected_calibration_error(cases.offense_confidence[found], (gold == predicted)[found])
-    return scores
+
+    @classmethod
+    def weighted_sum(cls, parts: Sequence[CaseCounts], weights: np.ndarray) -> CaseCounts:
+        """``sum(weight * part)``: the counts of a resample that drew part i ``weights[i]`` times."""
+
+        def total(field: Callable[[CaseCounts], np.ndarray]) -> np.ndarray:
+            return np.tensordot(weights, np.stack([field(part) for part in parts]), axes=1)
+
+        return cls(
+            n=total(lambda c: c.n),
+            offense=total(lambda c: c.offense),
+            penalties=total(lambda c: c.penalties),
+            correct={name: total(lambda c, name=name: c.correct[name]) for name in parts[0].correct},
+            calibration=total(lambda c: c.calibration),
+        )
+
+    def figures(self) -> dict[str, float]:
+        """The ``HEADLINE_METRICS``; all 0.0 for no cases, like every figure of an empty sample."""
+        if not self.n:
+            return dict.fromkeys(HEADLINE_METRICS, 0.0)
+        found = self.calibration[:, 0].sum()
+        return {
+            "offense_accuracy": float(self.offense[:, 0].sum() / self.n),
+            "offense_macro_f1": present_macro_f1(_f1(self.offense), self.offense.sum(axis=1) > 0),
+            "penalty_micro_f1": float(_f1(self.penalties.sum(axis=0, keepdims=True))[0]),
+            "penalty_macro_f1": present_macro_f1(_f1(self.penalties), self.penalties.sum(axis=1) > 0),
+            **{name: float(right / self.n) for name, right in self.correct.items()},
+            # ECE = sum over bins of count * |accuracy - confidence| / found = |right - confidence sum| / found
+            "offense_ece": float(np.abs(self.calibration[:, 2] - self.calibration[:, 1]).sum() / found)
+            if found
+            else 0.0,
+        }
+
+
+def _tp_fp_fn(confusion: np.ndarray) -> np.ndarray:
+    """scikit-learn's per-label ``[[tn, fp], [fn, tp]]`` → rows of (tp, fp, fn)."""
+    return np.stack([confusion[:, 1, 1], confusion[:, 0, 1], confusion[:, 1, 0]], axis=1)
+
+
+def _f1(counts: np.ndarray) -> np.ndarray:
+    """F1 per row of (tp, fp, fn): 2tp / (2tp + fp + fn), 0.0 where a label has no gold and no prediction."""
+    tp, fp, fn = counts[:, 0], counts[:, 1], counts[:, 2]
+    denominator = 2 * tp + fp + fn
+    return np.divide(2 * tp, denominator, out=np.zeros(len(counts)), where=denominator > 0)
 
 
 def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = CALIBRATION_BINS) -> list[dict]:
@@ -304,14 +362,3 @@ def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 
         }
         for i in range(n_bins)
     ]
-
-
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int = CALIBRATION_BINS) -> float:
-    """Expected calibration error: the count-weighted mean gap between accuracy and confidence over the bins.
-
-    Returns 0.0 when there are no predictions (like the other figures of an empty sample).
-    """
-    if not len(confidence):
-        return 0.0
-    bins = reliability_bins(confidence, correct, n_bins)
-    return float(sum(b["count"] * abs(b["accuracy"] - b["confidence"]) for b in bins) / len(confidence))

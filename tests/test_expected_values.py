@@ -7,8 +7,8 @@ import pytest
 
 from data.labels import LabelSet
 from data.types import CaseUnit, Evidence, GoldCase, LabelScores, Prediction
-from eval.bootstrap import bootstrap_intervals, group_rows, resampled_rows
-from eval.metrics import CaseLabels, compute_metrics, encode_cases, headline_metrics, reliability_bins
+from eval.bootstrap import bootstrap_intervals, group_rows
+from eval.metrics import CaseCounts, CaseLabels, compute_metrics, encode_cases, headline_metrics, reliability_bins
 from models.predictor import Predictor
 from models.rules import RuleLabeler
 from training.thresholds import tune_thresholds
@@ -133,10 +133,28 @@ def test_predictor_decide_penalties_applies_thresholds_and_supersedes_other_crim
     assert predictor.decide_penalties(scores | {"arrest": 0.0}) == ("other_criminal_measure", "warning")
 
 
-def test_bootstrap_resamples_whole_bulletins():
+def test_bootstrap_groups_rows_by_bulletin():
     rows = group_rows(["b1", "b2", "b1", "b3"])
     assert [r.tolist() for r in rows] == [[0, 2], [1], [3]]
-    assert resampled_rows(np.array([2, 0, 0]), rows).tolist() == [3, 0, 2, 0, 2]
+
+
+def test_resample_counts_are_the_drawn_bulletins_counts_added_up():
+    # The bootstrap scores a resample from per-bulletin counts; the same resample as concatenated units (a bulletin
+    # drawn twice appears twice) must give the same figures. Includes a missed unit, an incomplete one, an empty draw.
+    arrays = encode_cases(GOLD, [_prediction(i, p) for i, p in enumerate(PREDICTED)], TINY)
+    bulletins = group_rows([i % 3 for i in range(len(GOLD))])
+    per_bulletin = [CaseCounts.of(arrays.take(rows)) for rows in bulletins]
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        chosen = rng.integers(0, len(bulletins), size=len(bulletins))
+        units = np.concatenate([bulletins[b] for b in chosen])
+        drawn = np.bincount(chosen, minlength=len(bulletins))
+        assert CaseCounts.weighted_sum(per_bulletin, drawn).figures() == pytest.approx(
+            headline_metrics(arrays.take(units))
+        )
+    assert CaseCounts.weighted_sum(per_bulletin, np.zeros(len(bulletins), dtype=int)).figures() == pytest.approx(
+        headline_metrics(arrays.take(np.zeros(0, dtype=int)))
+    )
 
 
 def test_bootstrap_intervals_are_percentiles_of_the_resampled_statistic():
