@@ -221,11 +221,10 @@ def _score(
     metrics = unit_metrics(gold.cases, aligned, label_set)
     arrays = encode_cases(gold.cases, aligned, label_set)
     metrics["offense_ece"] = headline_metrics(arrays)["offense_ece"]
-    bulletin_counts = [CaseCounts.of(arrays.take(rows)) for rows in gold.rows]
+    bulletin_counts = CaseCounts.stack([CaseCounts.of(arrays.take(rows)) for rows in gold.rows])
 
     def statistic(chosen: np.ndarray) -> dict[str, float]:
-        drawn = np.bincount(chosen, minlength=len(gold.rows))
-        figures = CaseCounts.weighted_sum(bulletin_counts, drawn).figures()
+        figures = bulletin_counts.weighted_sum(np.bincount(chosen, minlength=len(gold.rows))).figures()
         if segmentation is not None:
             scores = segmentation_scores(segmentation[g] for g in chosen)
             figures |= {f"segmentation_{k}": scores[k] for k in _SEGMENTATION_FIGURES}

@@ -1,20 +1,21 @@
 """The project's metric definitions, used by training validation, ``penalty evaluate``, CV and benchmarks alike.
 
-Figures come from the ``eval/case_metrics`` evaluate module (scikit-learn inside); this file only turns labelled
-cases into the id arrays it takes and groups the results.
+Figures come from the ``eval/case_metrics`` evaluate module (scikit-learn inside); this file turns labelled cases into
+the id arrays it takes and groups the results. The headline figures, recomputed for every bootstrap resample and in
+fusion tuning, come from scikit-learn's confusion counts (``CaseCounts``), checked against the module in the tests.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import sklearn
-from sklearn.metrics import multilabel_confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import multilabel_confusion_matrix
 
 from data.labels import LabelSet
 from data.types import GoldCase, Prediction
@@ -71,9 +72,16 @@ def offense_macro_f1(gold: Sequence[str], predicted: Sequence[str | None], label
 
 
 def _offense_macro_f1(gold: np.ndarray, predicted: np.ndarray, n_labels: int) -> float:
-    labels = np.arange(n_labels)
-    f1 = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)[2]
-    return present_macro_f1(f1, np.isin(labels, np.concatenate([gold, predicted])))
+    return _macro_f1(_offense_counts(gold, predicted, n_labels))
+
+
+def _offense_counts(gold: np.ndarray, predicted: np.ndarray, n_labels: int) -> np.ndarray:
+    """(tp, fp, fn) per offense label id; a prediction id outside ``range(n_labels)`` (a missed unit) is only wrong."""
+    if not len(gold):
+        return np.zeros((n_labels, 3), dtype=int)
+    # The arrays are ints built here or by encode_cases: re-validating them on every resample cost a quarter of it.
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        return _tp_fp_fn(multilabel_confusion_matrix(gold, predicted, labels=np.arange(n_labels)))
 
 
 def _label_ids(
@@ -263,46 +271,45 @@ class CaseCounts:
     @classmethod
     def of(cls, cases: CaseArrays) -> CaseCounts:
         """The counts of some cases; the confusion matrices come from scikit-learn."""
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            offense = (
-                multilabel_confusion_matrix(
-                    cases.offense_gold, cases.offense_predicted, labels=np.arange(cases.n_offenses)
-                )
-                if len(cases.offense_gold)
-                else np.zeros((cases.n_offenses, 2, 2), dtype=int)
-            )
-            complete_gold = cases.penalties_gold[cases.complete]
-            penalties = (
-                multilabel_confusion_matrix(complete_gold, cases.penalties_predicted[cases.complete])
-                if len(complete_gold)
-                else np.zeros((cases.penalties_gold.shape[1], 2, 2), dtype=int)
-            )
+        complete_gold = cases.penalties_gold[cases.complete]
+        penalties = np.zeros((cases.penalties_gold.shape[1], 3), dtype=int)
+        if len(complete_gold):
+            with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+                confusion = multilabel_confusion_matrix(complete_gold, cases.penalties_predicted[cases.complete])
+            penalties = _tp_fp_fn(confusion)
         found = ~np.isnan(cases.offense_confidence)
         right = (cases.offense_gold == cases.offense_predicted)[found]
-        bins = reliability_bins(cases.offense_confidence[found], right)
         return cls(
             n=np.array(len(cases.offense_gold)),
-            offense=_tp_fp_fn(offense),
-            penalties=_tp_fp_fn(penalties),
+            offense=_offense_counts(cases.offense_gold, cases.offense_predicted, cases.n_offenses),
+            penalties=penalties,
             correct={name: np.array(values.sum()) for name, values in cases.correct.items()},
-            calibration=np.array(
-                [[b["count"], b["count"] * b["confidence"], b["count"] * b["accuracy"]] for b in bins]
-            ),
+            calibration=np.stack(_bin_sums(cases.offense_confidence[found], right), axis=1),
         )
 
     @classmethod
-    def weighted_sum(cls, parts: Sequence[CaseCounts], weights: np.ndarray) -> CaseCounts:
-        """``sum(weight * part)``: the counts of a resample that drew part i ``weights[i]`` times."""
-
-        def total(field: Callable[[CaseCounts], np.ndarray]) -> np.ndarray:
-            return np.tensordot(weights, np.stack([field(part) for part in parts]), axes=1)
-
+    def stack(cls, parts: Sequence[CaseCounts]) -> CaseCounts:
+        """The parts' counts along a new first axis, once, so that each resample is one ``weighted_sum``."""
         return cls(
-            n=total(lambda c: c.n),
-            offense=total(lambda c: c.offense),
-            penalties=total(lambda c: c.penalties),
-            correct={name: total(lambda c, name=name: c.correct[name]) for name in parts[0].correct},
-            calibration=total(lambda c: c.calibration),
+            n=np.stack([part.n for part in parts]),
+            offense=np.stack([part.offense for part in parts]),
+            penalties=np.stack([part.penalties for part in parts]),
+            correct={name: np.stack([part.correct[name] for part in parts]) for name in parts[0].correct},
+            calibration=np.stack([part.calibration for part in parts]),
+        )
+
+    def weighted_sum(self, weights: np.ndarray) -> CaseCounts:
+        """Of ``stack``ed counts: ``sum(weights[i] * part i)``, a resample that drew part i ``weights[i]`` times."""
+
+        def total(counts: np.ndarray) -> np.ndarray:
+            return np.tensordot(weights, counts, axes=1)
+
+        return CaseCounts(
+            n=total(self.n),
+            offense=total(self.offense),
+            penalties=total(self.penalties),
+            correct={name: total(counts) for name, counts in self.correct.items()},
+            calibration=total(self.calibration),
         )
 
     def figures(self) -> dict[str, float]:
@@ -312,9 +319,9 @@ class CaseCounts:
         found = self.calibration[:, 0].sum()
         return {
             "offense_accuracy": float(self.offense[:, 0].sum() / self.n),
-            "offense_macro_f1": present_macro_f1(_f1(self.offense), self.offense.sum(axis=1) > 0),
+            "offense_macro_f1": _macro_f1(self.offense),
             "penalty_micro_f1": float(_f1(self.penalties.sum(axis=0, keepdims=True))[0]),
-            "penalty_macro_f1": present_macro_f1(_f1(self.penalties), self.penalties.sum(axis=1) > 0),
+            "penalty_macro_f1": _macro_f1(self.penalties),
             **{name: float(right / self.n) for name, right in self.correct.items()},
             # ECE = sum over bins of count * |accuracy - confidence| / found = |right - confidence sum| / found
             "offense_ece": float(np.abs(self.calibration[:, 2] - self.calibration[:, 1]).sum() / found)
@@ -326,6 +333,11 @@ class CaseCounts:
 def _tp_fp_fn(confusion: np.ndarray) -> np.ndarray:
     """scikit-learn's per-label ``[[tn, fp], [fn, tp]]`` → rows of (tp, fp, fn)."""
     return np.stack([confusion[:, 1, 1], confusion[:, 0, 1], confusion[:, 1, 0]], axis=1)
+
+
+def _macro_f1(counts: np.ndarray) -> float:
+    """``present_macro_f1`` of rows of (tp, fp, fn): a label is present when it has gold or predictions."""
+    return present_macro_f1(_f1(counts), counts.sum(axis=1) > 0)
 
 
 def _f1(counts: np.ndarray) -> np.ndarray:
@@ -347,10 +359,7 @@ def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 
         One dict per bin: ``lower``, ``upper``, ``count``, ``confidence`` and ``accuracy`` (both 0.0 when empty).
     """
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, n_bins - 1)
-    counts = np.bincount(index, minlength=n_bins)
-    confidence_sum = np.bincount(index, weights=confidence, minlength=n_bins)
-    correct_sum = np.bincount(index, weights=np.asarray(correct, dtype=float), minlength=n_bins)
+    counts, confidence_sum, correct_sum = _bin_sums(confidence, correct, n_bins)
     filled = np.maximum(counts, 1)
     return [
         {
@@ -362,3 +371,16 @@ def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 
         }
         for i in range(n_bins)
     ]
+
+
+def _bin_sums(
+    confidence: np.ndarray, correct: np.ndarray, n_bins: int = CALIBRATION_BINS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per equal-width bin ``(lower, upper]`` (the first also takes 0): count, confidence sum, right answers."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, n_bins - 1)
+    return (
+        np.bincount(index, minlength=n_bins).astype(float),
+        np.bincount(index, weights=confidence, minlength=n_bins),
+        np.bincount(index, weights=np.asarray(correct, dtype=float), minlength=n_bins),
+    )

@@ -143,16 +143,14 @@ def test_resample_counts_are_the_drawn_bulletins_counts_added_up():
     # drawn twice appears twice) must give the same figures. Includes a missed unit, an incomplete one, an empty draw.
     arrays = encode_cases(GOLD, [_prediction(i, p) for i, p in enumerate(PREDICTED)], TINY)
     bulletins = group_rows([i % 3 for i in range(len(GOLD))])
-    per_bulletin = [CaseCounts.of(arrays.take(rows)) for rows in bulletins]
+    per_bulletin = CaseCounts.stack([CaseCounts.of(arrays.take(rows)) for rows in bulletins])
     rng = np.random.default_rng(0)
     for _ in range(20):
         chosen = rng.integers(0, len(bulletins), size=len(bulletins))
         units = np.concatenate([bulletins[b] for b in chosen])
         drawn = np.bincount(chosen, minlength=len(bulletins))
-        assert CaseCounts.weighted_sum(per_bulletin, drawn).figures() == pytest.approx(
-            headline_metrics(arrays.take(units))
-        )
-    assert CaseCounts.weighted_sum(per_bulletin, np.zeros(len(bulletins), dtype=int)).figures() == pytest.approx(
+        assert per_bulletin.weighted_sum(drawn).figures() == pytest.approx(headline_metrics(arrays.take(units)))
+    assert per_bulletin.weighted_sum(np.zeros(len(bulletins), dtype=int)).figures() == pytest.approx(
         headline_metrics(arrays.take(np.zeros(0, dtype=int)))
     )
 
