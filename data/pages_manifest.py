@@ -38,7 +38,9 @@ from data.types import GoldCase
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("dev", "heldout")
+# dev: read while choosing a configuration; heldout and fresh: scored once, after the models they score were frozen
+# (fresh: collected later and scored once, with the models make demo built at commit 3e31b3a).
+ROLES = ("dev", "heldout", "fresh")
 DEFAULT_MANIFEST = Path(__file__).with_name("manifests") / "real_pages.jsonl"
 HEADER_FIELDS = ("SOURCE", "TITLE", "DATE")
 
