@@ -39,7 +39,7 @@ from data.types import GoldCase
 logger = logging.getLogger(__name__)
 
 # dev: read while choosing a configuration; heldout and fresh: scored once, after the models they score were frozen
-# (fresh: collected later and scored once, with the models make demo built at commit 3e31b3a).
+# (fresh: collected later, for make demo's models of commit 3e31b3a).
 ROLES = ("dev", "heldout", "fresh")
 DEFAULT_MANIFEST = Path(__file__).with_name("manifests") / "real_pages.jsonl"
 HEADER_FIELDS = ("SOURCE", "TITLE", "DATE")

@@ -220,7 +220,7 @@ def _score(
         raise ValueError(f"predictor returned {len(aligned)} predictions for {len(gold.cases)} case units")
     metrics = unit_metrics(gold.cases, aligned, label_set)
     arrays = encode_cases(gold.cases, aligned, label_set)
-    metrics["offense_ece"] = headline_metrics(arrays)["offense_ece"]
+    metrics |= calibration_and_review(aligned, arrays)
     bulletin_counts = CaseCounts.stack([CaseCounts.of(arrays.take(rows)) for rows in gold.rows])
 
     def statistic(chosen: np.ndarray) -> dict[str, float]:
@@ -236,7 +236,6 @@ def _score(
         metrics |= {f"segmentation_{k}": scored["segmentation"][k] for k in _SEGMENTATION_FIGURES}
     found = ~np.isnan(arrays.offense_confidence)
     correct = arrays.offense_gold == arrays.offense_predicted
-    metrics |= review_figures(np.array([p is not None and p.needs_review for p in aligned]), found, arrays)
     return scored | {
         "metrics": metrics,
         "ci": bootstrap_intervals(statistic, len(gold.rows), n_bootstrap, seed),
@@ -248,6 +247,14 @@ def _score(
         },
         "errors": [_error_row(g, p) for g, p in zip(gold.cases, aligned, strict=True) if _wrong_fields(g, p)],
     }
+
+
+def calibration_and_review(aligned: Sequence[Prediction | None], arrays: CaseArrays) -> dict[str, float]:
+    """Offense ECE and the ``review_figures`` of predictions aligned with their gold units (``None``: missed), so
+    that ``penalty evaluate`` and ``penalty cv`` report them by one definition."""
+    found = ~np.isnan(arrays.offense_confidence)
+    flagged = np.array([p is not None and p.needs_review for p in aligned], dtype=bool)
+    return {"offense_ece": headline_metrics(arrays)["offense_ece"]} | review_figures(flagged, found, arrays)
 
 
 def review_figures(flagged: np.ndarray, found: np.ndarray, arrays: CaseArrays) -> dict[str, float]:

@@ -20,8 +20,8 @@ import numpy as np
 from data.formats import load_valid_cases
 from data.labels import LabelSet
 from data.types import GoldCase, Prediction
-from eval.harness import review_figures
-from eval.metrics import HEADLINE_METRICS, encode_cases, headline_metrics, unit_metrics
+from eval.harness import calibration_and_review
+from eval.metrics import HEADLINE_METRICS, encode_cases, unit_metrics
 from models.predictor import Predictor
 from training.config import RunConfig
 from training.splits import grouped_folds
@@ -82,7 +82,8 @@ def cross_validate(
     pooled, per_label = {}, {}
     for name, preds in predictions.items():
         metrics = unit_metrics(ordered, preds, label_set)
-        pooled[name] = _headline(metrics) | _calibration_and_review(ordered, preds, label_set)
+        figures = calibration_and_review(preds, encode_cases(ordered, preds, label_set))
+        pooled[name] = _headline(metrics) | {k: round(v, 4) for k, v in figures.items()}
         per_label[name] = _per_label_f1(metrics, label_set)
     _write_predictions(Path(output_dir) / "predictions.jsonl", ordered, folds_of, predictions)
     mean = {
@@ -98,16 +99,6 @@ def cross_validate(
 
 def _headline(metrics: dict) -> dict:
     return {k: round(metrics[k], 4) for k in HEADLINE}
-
-
-def _calibration_and_review(gold: list[GoldCase], predicted: list[Prediction], label_set: LabelSet) -> dict:
-    """Offense ECE, the flagged share and the accuracy of the unflagged units (definitions of ``penalty evaluate``)."""
-    arrays = encode_cases(gold, predicted, label_set)
-    found = ~np.isnan(arrays.offense_confidence)
-    figures = {"offense_ece": headline_metrics(arrays)["offense_ece"]} | review_figures(
-        np.array([p.needs_review for p in predicted], dtype=bool), found, arrays
-    )
-    return {k: round(v, 4) for k, v in figures.items()}
 
 
 def _per_label_f1(metrics: dict, label_set: LabelSet) -> dict:
