@@ -245,3 +245,27 @@ def test_predictor_and_cli_segment_with_the_trained_segmenter(tmp_path, trained,
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [[r["start"], r["end"]] for r in records if r.get("source") == str(txt)] == expected
     assert any(r.get("source") == str(bad) and "error" in r for r in records) and status == 1
+
+
+def test_segment_cv_scores_each_bulletin_once_and_writes_its_spans(tmp_path, annotated_dir, tiny_base_dir, label_set):
+    from data.annotated import load_annotated_dir
+    from data.segment import segment_bulletin
+    from training.segment_cv import cross_validate_segmenter
+
+    overrides = _overrides(tmp_path / "unused", annotated_dir, tiny_base_dir, "--segmenter.epochs", "1")
+    config = load_config(None, [*overrides, "--segmenter.ensemble", "1"])
+    summary = cross_validate_segmenter(config, [str(annotated_dir)], 4, str(tmp_path / "cv"))
+    records = {}
+    for line in (tmp_path / "cv" / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        assert record["name"] not in records  # scored in exactly one fold
+        records[record["name"]] = record
+    items = {f"{annotated_dir}:{item.doc}": item for item in load_annotated_dir(annotated_dir, label_set)}
+    assert records.keys() == items.keys() and {r["fold"] for r in records.values()} == {1, 2, 3, 4}
+    for name, item in items.items():
+        assert [tuple(span) for span in records[name]["gold"]] == [tuple(span) for span in item.spans]
+        rules = segment_bulletin(item.bulletin.text, name, item.bulletin.body_start)
+        assert [tuple(span) for span in records[name]["rules"]] == [(u.start, u.end) for u in rules]
+    for model in ("rules", "learned"):  # the pooled counts are those of the written spans
+        pooled = summary["pooled"][model]
+        assert pooled["tp"] + pooled["fp"] == sum(len(r[model]) for r in records.values())

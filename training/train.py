@@ -119,11 +119,11 @@ def train(
                 rule_rates = fit_rule_rates(real_train, rule_labeler.score_texts([c.text for c in real_train]))
                 logger.info("rule penalty rates [no cue, cue] on the real training units: %s", rule_rates)
             rules = [rate_rules(r, rule_rates) for r in rule_labeler.score_texts(texts)]
-            fusion = tune_fusion(validation, scores, rules, label_set)
+            fusion = tune_fusion(validation, scores, rules, label_set, config.training.seed)
             predictor.labeler = FusedLabeler(predictor.labeler, fusion, rule_rates)
             scores = [blend(a, b, fusion) for a, b in zip(scores, rules, strict=True)]
             logger.info("rule fusion weights (share of the model, tuned on validation): %s", fusion)
-        thresholds = tune_thresholds(validation, scores, label_set.penalties)
+        thresholds = tune_thresholds(validation, scores, label_set.penalties, config.training.seed)
         predictor.thresholds = thresholds
         calibration = fit_calibration(
             validation, scores, predictor, config.training.review_accuracy, config.training.review_max_share

@@ -124,19 +124,26 @@ def split_examples(examples: list[Example], fraction: float, seed: int) -> tuple
     return [e for e in examples if e.name not in names], held
 
 
-def matched_rows(tagger: TaggerEnsemble, examples: Sequence[Example]) -> list[tuple[int, int, list]]:
-    """Per example: units found, gold units, and the matched pairs (IoU >= 0.5, original offsets)."""
-    rows = []
+def predicted_spans(tagger: TaggerEnsemble, examples: Sequence[Example]) -> list[list[tuple[int, int]]]:
+    """Per example, the units the tagger finds (original offsets)."""
+    spans = []
     for batch in _batches(list(examples), 32):
         for example, tags in zip(batch, tagger.tag([e.encoded for e in batch]), strict=True):
-            predicted = spans_from_tags(example.encoded.sentenced, tags)
-            rows.append((len(predicted), len(example.gold), match_spans(predicted, example.gold, MIN_IOU)))
-    return rows
+            spans.append(spans_from_tags(example.encoded.sentenced, tags))
+    return spans
+
+
+def span_rows(predicted: list[list[tuple[int, int]]], examples: Sequence[Example]) -> list[tuple[int, int, list]]:
+    """Per example: units found, gold units, and the matched pairs (IoU >= 0.5, original offsets)."""
+    return [
+        (len(spans), len(e.gold), match_spans(spans, e.gold, MIN_IOU))
+        for spans, e in zip(predicted, examples, strict=True)
+    ]
 
 
 def score(tagger: TaggerEnsemble, examples: Sequence[Example]) -> dict:
     """Segmentation P/R/F1 of the tagger on examples."""
-    return segmentation_scores(matched_rows(tagger, examples))
+    return segmentation_scores(span_rows(predicted_spans(tagger, examples), examples))
 
 
 def _batches(items: list, size: int) -> list[list]:
