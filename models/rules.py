@@ -33,9 +33,17 @@ _PERSON_PENALTY = re.compile(
     r"(直接负责的主管人员|直接责任人|负责人|法定代表人|相关责任人)[^。；]{0,20}(罚款|拘留|警告)"
 )
 _DETENTION_DAYS = re.compile(r"(?<!刑事)拘留\s*[0-9一二三四五六七八九十]+\s*日")
-# "责令立即改正", "责令其一周内予以改正": an order to correct, with a deadline or manner between the words
-_ORDERED_TO_CORRECT = re.compile(r"责令[^。；;，,]{0,10}?(?:改正|整改|纠正)")
+# "责令立即改正", "责令其一周内予以改正", "责令其停止联网", "责令删除": an order to correct, stop the violation or
+# clean up, with a deadline or manner between the words (labels.md: 责令停止联网 and 责令删除/清理 are rectification;
+# stopping updates, operation or business is a suspension)
+_ORDERED_TO_CORRECT = re.compile(r"责令[^。；;，,]{0,10}?(?:改正|整改|纠正|停止(?!更新|运营|营业|服务)|删除|清理)")
 _VPN = ("翻墙", "VPN", "vpn", "非法定信道", "国际联网")
+# labels.md: 捣毁/打掉 of a criminal website or platform is closure; of a den, company or gang it is not. The object is
+# read up to the next clause break.
+_TAKEDOWN_VERBS = ("捣毁", "打掉")
+_TAKEDOWN = re.compile(rf"(?:{'|'.join(_TAKEDOWN_VERBS)})([^，,。；;]{{0,16}})")
+_SITE = re.compile(r"网站|平台|APP|App|app|网页|服务器")
+_NOT_SITE = re.compile(r"窝点|团伙|团队|公司|链条|组织")
 
 
 class RuleLabeler:
@@ -46,7 +54,8 @@ class RuleLabeler:
     def __init__(self, label_set: LabelSet) -> None:
         self.label_set = label_set
         self._penalty_cues = {
-            penalty: [re.compile(re.escape(cue)) for cue in cues] for penalty, cues in label_set.penalty_cues.items()
+            penalty: [re.compile(re.escape(cue)) for cue in cues if cue not in _TAKEDOWN_VERBS or penalty != "closure"]
+            for penalty, cues in label_set.penalty_cues.items()
         }
 
     def score_texts(self, texts: list[str]) -> list[LabelScores]:
@@ -92,6 +101,8 @@ class RuleLabeler:
             not _CRIMINAL.search(text) or found & {"sentence", "arrest", "criminal_detention"}
         ):
             found.discard("other_criminal_measure")  # labels.md: only when no detention, arrest or sentence
+        if "closure" in self.label_set.penalties and _sites_taken_down(text):
+            found.add("closure")
         if "closure" in found and re.search(r"自行(关闭|关停|下架)", text):
             found.discard("closure")
         return {p: (0.95 if p in found else 0.05) for p in self.label_set.penalties}
@@ -119,6 +130,11 @@ def _imposed(text: str, cue: re.Pattern) -> bool:
         if not _NOT_IMPOSED.search(text[max(0, match.start() - 6) : match.start()]):
             return True
     return False
+
+
+def _sites_taken_down(text: str) -> bool:
+    """Whether a takedown verb's object is a website or platform rather than a den, gang or company."""
+    return any(_SITE.search(m.group(1)) and not _NOT_SITE.search(m.group(1)) for m in _TAKEDOWN.finditer(text))
 
 
 def _softmax(scores: dict[str, float]) -> dict[str, float]:

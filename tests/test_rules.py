@@ -23,6 +23,14 @@ def _penalties(label_set: LabelSet, text: str) -> set[str]:
         ("被告人王某某因帮助信息网络犯罪活动罪获刑一年。", {"sentence"}),
         ("网信部门约谈该主播，责令其账号停止更新15日。", {"interview", "suspension"}),
         ("根据规定，可以处五千元以上五万元以下罚款。", set()),
+        # labels.md: 责令停止联网 and 责令删除 are rectification
+        ("公安机关给予其警告，并责令其停止联网。", {"warning", "rectification"}),
+        ("网信部门责令该账号主体删除相关信息。", {"rectification"}),
+        # labels.md: 捣毁 of a criminal website or platform is closure; of a den or gang it is not
+        ("警方捣毁涉赌网站3个。", {"closure"}),
+        ("警方捣毁作案窝点2处。", set()),
+        ("警方打掉一个非法直播平台。", {"closure"}),
+        ("平台对相关账号予以封停。", {"closure"}),
     ],
 )
 def test_rule_penalties_follow_what_was_imposed(label_set: LabelSet, text: str, expected: set[str]) -> None:
