@@ -3,6 +3,8 @@ weights and penalty thresholds fall back when the win comes from one bulletin, a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -67,3 +69,20 @@ def test_a_tuned_threshold_needs_a_win_on_many_bulletins(label_set: LabelSet, lo
     scores = [_scores(label_set, f) for f in fines]
     threshold = tune_thresholds(gold, scores, ("fine",))["fine"]
     assert threshold == expected
+
+
+def test_offense_weight_has_no_rules_default(label_set: LabelSet) -> None:
+    # Twelve hacking units in twelve bulletins; the model says hacking on all (0.9, the rest 0.1 / 15 each), the rules
+    # say `other` (0.8, the rest 0.2 / 15) on the first unit only. On that unit at weight w hacking scores
+    # 0.9w + 0.0133(1 - w) and other 0.0067w + 0.8(1 - w): at 0.4, 0.368 < 0.484; at 0.5, 0.457 > 0.403, so 0.5 is the
+    # best validation weight. A win on one bulletin of twelve is not "clear", but only penalties fall back to the
+    # rules (fusion.DEFAULT_WEIGHTS), so 0.5 stays.
+    def offense_scores(top: str, confidence: float) -> LabelScores:
+        rest = (1 - confidence) / (len(label_set.offenses) - 1)
+        offense = {o: confidence if o == top else rest for o in label_set.offenses}
+        return replace(_scores(label_set, 0.05), offense=offense)
+
+    gold = [GoldCase(f"doc{i}", f"t{i}", "hacking", ()) for i in range(12)]
+    learned = [offense_scores("hacking", 0.9) for _ in gold]
+    rules = [offense_scores("other", 0.8) if i == 0 else offense_scores("hacking", 0.8) for i in range(12)]
+    assert tune_fusion(gold, learned, rules, label_set)["offense"] == 0.5

@@ -35,3 +35,19 @@ def _penalties(label_set: LabelSet, text: str) -> set[str]:
 )
 def test_rule_penalties_follow_what_was_imposed(label_set: LabelSet, text: str, expected: set[str]) -> None:
     assert _penalties(label_set, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # labels.md: `both` when a unit and a named person are each punished, however the person is called
+        ("公安机关对该公司处以警告并罚款1万元，对网络安全主管人员罚款5000元。", "both"),
+        ("网信办对该公司罚款5万元，对主要责任人罚款1万元。", "both"),
+        ("公安机关对该公司处以警告并罚款1万元。", "organization"),
+    ],
+)
+def test_rule_party_is_both_when_a_person_of_the_unit_is_punished_too(
+    label_set: LabelSet, text: str, expected: str
+) -> None:
+    scores = RuleLabeler(label_set).score_texts([text])[0].party
+    assert max(scores, key=scores.get) == expected
