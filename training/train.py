@@ -144,7 +144,7 @@ def train(
         "summary": summary,
     }
     write_meta(out, config.model.model_type, label_set, thresholds, extra)
-    write_model_card(out, config, label_set, summary)
+    write_model_card(out, config, label_set, summary, fusion)
     logger.info("saved %s model to %s (%.0f s)", config.model.model_type, out, summary["train_seconds"])
     return TrainResult(out, summary)
 
