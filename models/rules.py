@@ -29,9 +29,7 @@ _PERSON = re.compile(r"[\u4e00-\u9fff]某{1,2}|嫌疑人|男子|女子|网民|�
 _ORGANIZATION = re.compile(
     r"公司|单位|网站|平台|学校|医院|网吧|酒店|银行|中心|工作室|营业厅|机构|运营商|APP|App|企业|商户|店|协会|门户"
 )
-_PERSON_PENALTY = re.compile(
-    r"(主管人员|责任人|负责人|法定代表人)[^。；]{0,20}(罚款|拘留|警告)"
-)
+_PERSON_PENALTY = re.compile(r"(主管人员|责任人|负责人|法定代表人)[^。；]{0,20}(罚款|拘留|警告)")
 _DETENTION_DAYS = re.compile(r"(?<!刑事)拘留\s*[0-9一二三四五六七八九十]+\s*日")
 # "责令立即改正", "责令其一周内予以改正", "责令其停止联网", "责令删除": an order to correct, stop the violation or
 # clean up, with a deadline or manner between the words (labels.md: 责令停止联网 and 责令删除/清理 are rectification;

@@ -37,3 +37,20 @@ def test_fusion_scores_offense_with_the_harness_macro_f1(label_set: LabelSet) ->
     learned = [_scores(label_set, "hacking", "individual", 0.9), _scores(label_set, "other", "individual", 0.9)]
     rules = [_scores(label_set, "hacking", "individual", 0.8), _scores(label_set, "hacking", "individual", 0.8)]
     assert tune_fusion(gold, learned, rules, label_set)["offense"] == 0.0
+
+
+def test_organization_becomes_both_only_when_the_rules_see_a_person_punished_too(label_set: LabelSet) -> None:
+    from models.fusion import both_when_rules_see_both
+
+    def party(top: str) -> LabelScores:
+        return _scores(label_set, "hacking", top, 0.7)
+
+    organization, individual, both = party("organization"), party("individual"), party("both")
+    turned = both_when_rules_see_both(organization, both)
+    assert max(turned.party, key=turned.party.get) == "both"
+    assert turned.party["both"] == organization.party["organization"]  # swapped, still a distribution
+    assert sum(turned.party.values()) == sum(organization.party.values())
+    assert (
+        both_when_rules_see_both(individual, both) == individual
+    )  # the rules' both is not trusted against individual
+    assert both_when_rules_see_both(organization, organization) == organization
